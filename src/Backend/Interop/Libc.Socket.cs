@@ -71,7 +71,15 @@ internal static unsafe partial class Libc
 
     internal const int AF_UNIX = 1;
     internal const int SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, SOCK_NONBLOCK = 0x800;
-    internal const int SOL_SOCKET = 1, SCM_RIGHTS = 1, SO_ACCEPTCONN = 30, SO_TYPE = 3, SO_DOMAIN = 39;
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ucred
+    {
+        public int pid;
+        public uint uid;
+        public uint gid;
+    }
+
+    internal const int SOL_SOCKET = 1, SCM_RIGHTS = 1, SO_ACCEPTCONN = 30, SO_TYPE = 3, SO_DOMAIN = 39, SO_PEERCRED = 17;
     internal const int MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
     internal const int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
 

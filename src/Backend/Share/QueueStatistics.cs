@@ -1,0 +1,72 @@
+using System.Diagnostics;
+
+namespace VirtioFs.Backend.Share;
+
+/// <summary>
+/// Live counters of one virtqueue. Only the queue's own thread writes them (plain stores: no locks, no atomics on the
+/// hot path); other threads read them at any time through <see cref="Snapshot"/>, which may be one request behind.
+/// </summary>
+public sealed class QueueStatistics
+{
+    /// <summary>Per-opcode counters; FUSE opcodes are below 64 (CUSE_INIT, 4096, and unknown ones count as "other").</summary>
+    public const int OpcodeSlots = 64;
+
+    private readonly long[] _opcodes = new long[OpcodeSlots + 1];
+    private long _requests, _errors, _bytesToGuest, _bytesFromGuest, _droppedChains, _notifications, _kicks, _inFlight;
+
+    public QueueStatistics(int queueIndex)
+    {
+        QueueIndex = queueIndex;
+    }
+
+    public int QueueIndex { get; }
+
+    public bool IsHighPriority => QueueIndex == 0;
+
+    public LatencyHistogram Latency { get; } = new();
+
+    internal void BeginRequest() => _inFlight++;
+
+    /// <summary>Records a finished request: opcode, its errno (0 = success), file bytes moved, and its duration.</summary>
+    internal void EndRequest(uint opcode, int error, long bytesToGuest, long bytesFromGuest, long elapsedTicks)
+    {
+        _inFlight--;
+        _requests++;
+        if (error != 0) _errors++;
+        _bytesToGuest += bytesToGuest;
+        _bytesFromGuest += bytesFromGuest;
+        int slot = opcode < OpcodeSlots ? (int)opcode : OpcodeSlots;
+        _opcodes[slot]++;
+        Latency.Record(elapsedTicks * 1_000_000_000L / Stopwatch.Frequency);
+    }
+
+    internal void DroppedChain() => _droppedChains++;
+
+    internal void Kicked() => _kicks++;
+
+    internal void Notified() => _notifications++;
+
+    public QueueStatisticsSnapshot Snapshot(Func<uint, string> opcodeName)
+    {
+        var operations = new Dictionary<string, long>();
+        for (int i = 0; i <= OpcodeSlots; i++)
+        {
+            long count = Volatile.Read(ref _opcodes[i]);
+            if (count != 0) operations[i == OpcodeSlots ? "Other" : opcodeName((uint)i)] = count;
+        }
+        return new QueueStatisticsSnapshot(
+            QueueIndex,
+            IsHighPriority,
+            Volatile.Read(ref _requests),
+            Math.Max(0, Volatile.Read(ref _inFlight)),
+            Volatile.Read(ref _bytesToGuest),
+            Volatile.Read(ref _bytesFromGuest),
+            Volatile.Read(ref _errors),
+            Volatile.Read(ref _droppedChains),
+            Volatile.Read(ref _kicks),
+            Volatile.Read(ref _notifications),
+            TimeSpan.FromTicks(Latency.Percentile(0.50) / 100),
+            TimeSpan.FromTicks(Latency.Percentile(0.99) / 100),
+            operations);
+    }
+}

@@ -1,0 +1,33 @@
+namespace VirtioFs.Host;
+
+internal static class HelpText
+{
+    public const string Text = """
+        Usage: virtiofs-host --shared-dir DIR (--socket-path PATH | --fd N) [options]
+        A vhost-user virtio-fs back-end (the job of virtiofsd), from the VirtioFs PowerShell module.
+
+          --shared-dir DIR          directory to share (also: -o source=DIR)
+          --socket-path PATH        create and listen on this UNIX socket (alias: --socket)
+          --fd N                    listen on an inherited, already listening socket
+          --tag TAG                 also answer GET_CONFIG with TAG (offers VHOST_USER_PROTOCOL_F_CONFIG;
+                                    QEMU 7.1 to 8.0 crash on it, so only when you need it)
+          --cache never|metadata|auto|always   cache policy (default auto; also -o cache=)
+          --readonly                refuse every change with EROFS
+          --xattr                   serve extended attributes (default off: ENOSYS)
+          --writeback               negotiate the writeback cache
+          --no-readdirplus          do not offer READDIRPLUS
+          --thread-pool-size N      worker threads per queue (default 0: serve on the queue thread)
+          --request-queues N        request queues, each with its own thread (default 1; QEMU's
+                                    num-request-queues must not exceed it)
+          --log-level error|warn|info|debug    (default info; -d means debug)
+          --print-capabilities      print the vhost-user JSON that libvirt reads, then exit
+          -o LIST                   C-virtiofsd style options: source=,cache=,xattr,no_xattr,readdirplus,
+                                    no_readdirplus,writeback,no_writeback,readonly,log_level=,thread_pool_size=
+          -h, --help                this text
+          -V, --version             the version
+
+        The socket is created private to the current user (0600). After a front-end disconnects the
+        share waits for the next one. SIGTERM or SIGINT stops it.
+
+        """;
+}

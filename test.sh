@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh Debian 12 machine (as root, or with sudo for apt-get):
+# installs what it needs, builds, runs the xunit suites (unit + in-process integration with our vhost-user
+# frontend, side by side with /usr/lib/qemu/virtiofsd), the end-to-end suite (QEMU + the Debian guest kernel),
+# and the PowerShell checks that can run here. Ends with one line: "tests: N passed, N failed, N skipped".
+#   ./test.sh              everything
+#   ./test.sh --no-e2e     skip the QEMU end-to-end suite (said plainly in the summary)
+set -uo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+RESULTS=$ROOT/out/test-results
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+run_e2e=1
+for a in "$@"; do
+  case $a in
+    --no-e2e) run_e2e=0 ;;
+    *) echo "unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "Installing what the tests need (apt packages, guest kernel, initramfs)"
+scripts/install-deps.sh || { echo "dependency installation failed" >&2; exit 1; }
+bash scripts/prepare-guest.sh >"$RESULTS/prepare-guest.log" 2>&1 || { cat "$RESULTS/prepare-guest.log"; echo "guest preparation failed" >&2; exit 1; }
+
+step "Building (Release)"
+dotnet build VirtioFs.slnx -c Release -nologo -v q 2>&1 | tail -n 20
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "build failed" >&2; exit 1; }
+
+failed_suites=0
+run_suite() { # name project [filter]
+  local name=$1 project=$2
+  step "Test suite: $name"
+  dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" \
+    --logger "console;verbosity=normal" 2>&1 | tee "$RESULTS/$name.log" | grep -E '^\s+(Passed|Failed|Skipped) |Failed!|Passed!|error' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed_suites=$((failed_suites + 1))
+}
+
+run_suite unit-and-integration tests/VirtioFs.Tests
+if [ $run_e2e -eq 1 ]; then
+  run_suite end-to-end tests/EndToEnd
+else
+  echo "SKIPPED: end-to-end suite (--no-e2e)"
+fi
+
+step "PowerShell checks"
+scripts/check-powershell.sh 2>&1 | tee "$RESULTS/powershell.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed_suites=$((failed_suites + 1))
+
+# Sum the counts from the trx files (xunit's own numbers, not ours).
+read -r passed failed skipped < <(python3 - "$RESULTS" <<'PY'
+import sys, glob, xml.etree.ElementTree as ET
+p = f = s = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(path).getroot().find(".//{*}Counters")
+    if c is None: continue
+    p += int(c.get("passed", 0)); f += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0))
+    s += int(c.get("notExecuted", 0))
+print(p, f, s)
+PY
+)
+ps_passed=$(grep -c '^PASS ' "$RESULTS/powershell.log" || true)
+ps_failed=$(grep -c '^FAIL ' "$RESULTS/powershell.log" || true)
+passed=$((passed + ps_passed)); failed=$((failed + ps_failed))
+echo
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$failed_suites" -eq 0 ]
