@@ -26,7 +26,6 @@ internal sealed unsafe class QueueWorker : IRingWorker
     private readonly Thread _thread;
     private readonly SegmentList _readable;
     private readonly SegmentList _writable;
-    private GuestMemory? _attached;
     private bool _broken;
 
     public QueueWorker(string shareName, Vring ring, VhostUserDevice device, FuseServer server, QueueStatistics stats, ShareLog log)
@@ -95,11 +94,10 @@ internal sealed unsafe class QueueWorker : IRingWorker
         if (memory is null) return;
         try
         {
-            if (!ReferenceEquals(memory, _attached))
+            if (!ReferenceEquals(memory, _ring.Queue.Memory))
             {
-                // The memory table changed (or this is the first batch): translate the ring addresses again.
-                _ring.Queue.Attach(memory);
-                _attached = memory;
+                // The memory table changed since the last batch: translate the ring addresses again.
+                _ring.Queue.UpdateMemory(memory);
             }
             ProcessAvailable(fuse);
         }

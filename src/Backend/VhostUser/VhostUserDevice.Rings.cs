@@ -136,7 +136,8 @@ public sealed partial class VhostUserDevice
         if (memory is null) throw new VhostUserProtocolException($"ring {ring.Index} started before SET_MEM_TABLE");
         try
         {
-            // Check the ring addresses now, so a bad SET_VRING_ADDR ends the connection with a clear message.
+            // Translate the ring addresses now, so a bad SET_VRING_ADDR ends the connection with a clear message.
+            // The queue holds no reference: its worker re-checks the memory table at the start of every batch.
             ring.Queue.Attach(memory);
         }
         catch (VirtqueueException e)
@@ -157,6 +158,7 @@ public sealed partial class VhostUserDevice
         if (worker is null) return;
         _running[ring.Index] = null;
         worker.Stop();
+        ring.Queue.Detach();
         _log.Debug($"vhost-user: ring {ring.Index} stopped at avail {ring.Queue.NextAvail}");
     }
 
