@@ -81,7 +81,9 @@ public sealed unsafe class MemoryRegion
 
             void* p = Libc.mmap(null, (nuint)mapLength64, Libc.PROT_READ | Libc.PROT_WRITE,
                 Libc.MAP_SHARED | Libc.MAP_NORESERVE, raw, 0);
-            if (p == Libc.MAP_FAILED) throw ErrnoException.FromLast("mmap", $"memory region ({info.Describe()})");
+            // Compared as an integer, not with Libc.MAP_FAILED: that field's initializer, (void*)-1, overflows under
+            // CheckForOverflowUnderflow and would fail Libc's static constructor.
+            if ((nuint)p == nuint.MaxValue) throw ErrnoException.FromLast("mmap", $"memory region ({info.Describe()})");
             return new MemoryRegion(info, (byte*)p, (nuint)mapLength64);
         }
         finally

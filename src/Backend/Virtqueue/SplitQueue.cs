@@ -181,7 +181,10 @@ public sealed unsafe class SplitQueue
         _used = used;
     }
 
-    /// <summary>Stops using guest memory. Indices (NextAvail, UsedIndex) are kept for GET_VRING_BASE.</summary>
+    /// <summary>
+    /// Stops using guest memory, after the queue thread has stopped. Indices (NextAvail, UsedIndex) are kept for
+    /// GET_VRING_BASE. Publish first: entries added with AddUsed but not published are never seen by the driver.
+    /// </summary>
     public void Detach()
     {
         _desc = null;
