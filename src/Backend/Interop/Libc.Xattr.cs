@@ -2,18 +2,19 @@ using System.Runtime.InteropServices;
 
 namespace VirtioFs.Backend.Interop;
 
-// sys/xattr.h: descriptor-based extended attributes (used on reopened regular files and directories).
+// sys/xattr.h: path-based calls, used on "/proc/self/fd/N" so that every inode type (even FIFOs and devices, which
+// must never be opened) can be reached without opening it.
 internal static unsafe partial class Libc
 {
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial nint fgetxattr(int fd, byte* name, void* value, nuint size);
+    internal static partial nint getxattr(byte* path, byte* name, void* value, nuint size);
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int fsetxattr(int fd, byte* name, void* value, nuint size, int flags);
+    internal static partial int setxattr(byte* path, byte* name, void* value, nuint size, int flags);
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial nint flistxattr(int fd, byte* list, nuint size);
+    internal static partial nint listxattr(byte* path, byte* list, nuint size);
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int fremovexattr(int fd, byte* name);
+    internal static partial int removexattr(byte* path, byte* name);
 }
