@@ -1,0 +1,169 @@
+using VirtioFs.Backend.Fuse.Abi;
+using VirtioFs.Backend.Memory;
+
+namespace VirtioFs.Backend.Fuse;
+
+/// <summary>
+/// The transport-agnostic FUSE server: decodes one request from the device-readable segments, validates it (the
+/// guest is hostile), calls the <see cref="IFileSystem"/>, and encodes the reply into the device-writable segments.
+/// Safe to call from several threads at once, each with its own <see cref="FuseWorker"/>.
+/// </summary>
+public sealed partial class FuseServer
+{
+    private readonly IFileSystem _fs;
+    private readonly object _initGate = new();
+    private volatile bool _initialized;
+    private FuseInitFlags _negotiated;
+    private uint _guestMinor;
+    private long _internalErrors;
+
+    public FuseServer(IFileSystem fileSystem, FuseServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(fileSystem);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _fs = fileSystem;
+        Options = options;
+    }
+
+    public FuseServerOptions Options { get; }
+
+    /// <summary>True between a successful INIT and DESTROY / <see cref="Reset"/>.</summary>
+    public bool IsInitialized => _initialized;
+
+    /// <summary>The capabilities both sides agreed on at the last INIT.</summary>
+    public FuseInitFlags NegotiatedFlags => _negotiated;
+
+    /// <summary>The minor protocol version the guest announced at the last INIT.</summary>
+    public uint GuestMinorVersion => _guestMinor;
+
+    /// <summary>Requests that hit a bug in this server or the file system (answered EIO). Should stay 0.</summary>
+    public long InternalErrors => Interlocked.Read(ref _internalErrors);
+
+    /// <summary>
+    /// Handles one request. <paramref name="request"/> holds the device-readable segments (fuse_in_header, arguments,
+    /// write payload), <paramref name="reply"/> the device-writable ones. Returns the bytes written into the reply
+    /// (the used length); 0 means no reply (FORGET, BATCH_FORGET, INTERRUPT, or a request too broken to answer).
+    /// Never throws for anything the guest sent, and never touches memory outside the segments.
+    /// </summary>
+    public int HandleRequest(FuseWorker worker, SegmentList request, SegmentList reply)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(reply);
+        worker.BeginRequest();
+        Span<byte> scratch = worker.Scratch;
+        ReadOnlySpan<IoSegment> requestSegments = request.AsSpan();
+        ulong total = request.TotalLength;
+
+        // Step 1: validate the header. Without a whole header we cannot even name the request (no unique): drop it.
+        if (total < FuseConstants.InHeaderSize || !SegmentIo.TryRead(requestSegments, 0, out FuseInHeader header))
+        {
+            worker.LastError = FuseErrno.EINVAL;
+            return 0;
+        }
+        worker.LastOpcode = header.Opcode;
+        var call = new FuseCall(worker, header, requestSegments, reply.AsSpan(), reply.TotalLength);
+        var opcode = (FuseOpcode)header.Opcode;
+        bool noReply = opcode is FuseOpcode.Forget or FuseOpcode.BatchForget or FuseOpcode.Interrupt;
+
+        // Who might lie: the guest writes in_header.len and total_extlen; both must describe exactly the bytes given.
+        ulong extensionBytes = (ulong)header.TotalExtLen * 8;
+        if (header.Len != total || extensionBytes > total - FuseConstants.InHeaderSize)
+        {
+            if (noReply)
+            {
+                worker.LastError = FuseErrno.EINVAL;
+                return 0;
+            }
+            return call.Error(FuseErrno.EINVAL);
+        }
+        ulong argsLength = total - FuseConstants.InHeaderSize - extensionBytes;
+
+        try
+        {
+            if (noReply)
+            {
+                if (_initialized) HandleNoReply(ref call, opcode, argsLength);
+                return 0;
+            }
+            if (call.ReplyRoom < FuseConstants.OutHeaderSize)
+            {
+                worker.LastError = FuseErrno.EINVAL;
+                return 0;
+            }
+            if (!_initialized && opcode != FuseOpcode.Init) return call.Error(FuseErrno.EIO);
+
+            // Step 2: copy the arguments out of guest memory (WRITE's payload stays where it is: zero copy).
+            if (opcode != FuseOpcode.Write)
+            {
+                if (argsLength > (ulong)scratch.Length) return call.Error(FuseErrno.EINVAL);
+                call.Args = scratch[..(int)argsLength];
+                if (!SegmentIo.TryCopyOut(requestSegments, FuseConstants.InHeaderSize, call.Args)) return call.Error(FuseErrno.EINVAL);
+            }
+
+            // Step 3: dispatch.
+            return Dispatch(ref call, opcode);
+        }
+        catch (Exception)
+        {
+            // A bug, not the guest's fault: answer EIO so the share keeps serving, and count it.
+            Interlocked.Increment(ref _internalErrors);
+            return noReply ? 0 : call.Error(FuseErrno.EIO);
+        }
+    }
+
+    /// <summary>Forgets all guest state (every node but the root, every handle): a new frontend or VHOST_USER_RESET_DEVICE.</summary>
+    public void Reset()
+    {
+        lock (_initGate)
+        {
+            _initialized = false;
+            _negotiated = FuseInitFlags.None;
+            _fs.Destroy();
+        }
+    }
+
+    private int Dispatch(ref FuseCall call, FuseOpcode opcode) => opcode switch
+    {
+        FuseOpcode.Init => Init(ref call),
+        FuseOpcode.Destroy => Destroy(ref call),
+        FuseOpcode.Lookup => Lookup(ref call),
+        FuseOpcode.GetAttr => GetAttr(ref call),
+        FuseOpcode.SetAttr => SetAttr(ref call),
+        FuseOpcode.ReadLink => ReadLink(ref call),
+        FuseOpcode.Symlink => Symlink(ref call),
+        FuseOpcode.Mknod => Mknod(ref call),
+        FuseOpcode.Mkdir => Mkdir(ref call),
+        FuseOpcode.Unlink => Unlink(ref call),
+        FuseOpcode.Rmdir => Rmdir(ref call),
+        FuseOpcode.Rename => Rename(ref call, rename2: false),
+        FuseOpcode.Rename2 => Rename(ref call, rename2: true),
+        FuseOpcode.Link => Link(ref call),
+        FuseOpcode.Open => Open(ref call),
+        FuseOpcode.Create => Create(ref call),
+        FuseOpcode.Read => Read(ref call),
+        FuseOpcode.Write => Write(ref call),
+        FuseOpcode.Flush => Flush(ref call),
+        FuseOpcode.Release => Release(ref call),
+        FuseOpcode.Fsync => Fsync(ref call),
+        FuseOpcode.Lseek => Lseek(ref call),
+        FuseOpcode.Fallocate => Fallocate(ref call),
+        FuseOpcode.OpenDir => OpenDir(ref call),
+        FuseOpcode.ReadDir => ReadDir(ref call, plus: false),
+        FuseOpcode.ReadDirPlus => ReadDir(ref call, plus: true),
+        FuseOpcode.ReleaseDir => ReleaseDir(ref call),
+        FuseOpcode.FsyncDir => FsyncDir(ref call),
+        FuseOpcode.StatFs => StatFs(ref call),
+        FuseOpcode.Access => Access(ref call),
+        FuseOpcode.GetXattr => GetXattr(ref call),
+        FuseOpcode.ListXattr => ListXattr(ref call),
+        FuseOpcode.SetXattr => SetXattr(ref call),
+        FuseOpcode.RemoveXattr => RemoveXattr(ref call),
+        // Locks, ioctl, poll, bmap, tmpfile, DAX mappings, copy_file_range, syncfs, statx and anything unknown.
+        _ => call.Error(FuseErrno.ENOSYS),
+    };
+
+    /// <summary>Answers with <paramref name="errno"/> when non-zero, else runs the success reply.</summary>
+    private static int Result(ref FuseCall call, int errno) => errno == 0 ? call.Ok() : call.Error(errno);
+}

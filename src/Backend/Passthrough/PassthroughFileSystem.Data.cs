@@ -1,0 +1,325 @@
+using VirtioFs.Backend.Fuse;
+using VirtioFs.Backend.Fuse.Abi;
+using VirtioFs.Backend.Interop;
+using VirtioFs.Backend.Memory;
+
+namespace VirtioFs.Backend.Passthrough;
+
+// File data: OPEN, CREATE, READ, WRITE, FLUSH, RELEASE, FSYNC, LSEEK, FALLOCATE.
+public sealed unsafe partial class PassthroughFileSystem
+{
+    private const int EEXIST = 17, ENFILE = 23, ENOTDIR = 20;
+
+    /// <summary>__O_TMPFILE: never honoured from the guest (TMPFILE is ENOSYS).</summary>
+    private const int O_TMPFILE_BIT = 0x400000;
+
+    /// <summary>iovecs built per preadv/pwritev call, on the stack (Linux's UIO_FASTIOV is 8; chains are rarely longer).</summary>
+    private const int IovecBatch = 64;
+
+    public int Open(in FuseContext context, ulong nodeId, uint flags, out ulong fh, out FuseOpenOutFlags openFlags)
+    {
+        fh = 0;
+        openFlags = FuseOpenOutFlags.None;
+        Inode? inode = Acquire(nodeId);
+        if (inode is null) return EBADF;
+        try
+        {
+            return OpenInode(inode, (int)flags, out fh, out openFlags);
+        }
+        finally
+        {
+            inode.Release();
+        }
+    }
+
+    private int OpenInode(Inode inode, int guestFlags, out ulong fh, out FuseOpenOutFlags openFlags)
+    {
+        fh = 0;
+        openFlags = FuseOpenOutFlags.None;
+        // CVE-2020-35517: only regular files and directories are ever opened; a FIFO would block us, a device
+        // node would hand the guest host hardware.
+        if (!inode.IsRegular && !inode.IsDirectory) return EBADF;
+        int flags = SanitizeOpenFlags(guestFlags);
+        if (_options.ReadOnly && ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY || (flags & Libc.O_TRUNC) != 0)) return EROFS;
+        int fd = Reopen(inode, flags);
+        if (fd < 0) return -fd;
+        return AddHandle(fd, inode.IsDirectory, out fh, out openFlags);
+    }
+
+    private int AddHandle(int fd, bool isDirectory, out ulong fh, out FuseOpenOutFlags openFlags)
+    {
+        openFlags = isDirectory ? DirectoryOpenFlags() : FileOpenFlags();
+        if (!_handles.TryAdd(new FileHandle(fd, isDirectory), out fh))
+        {
+            Libc.close(fd);
+            return ENFILE;   // the guest's handle quota: an error for it, not fd exhaustion for the host
+        }
+        return 0;
+    }
+
+    private FuseOpenOutFlags FileOpenFlags() => _options.Cache switch
+    {
+        CachePolicy.Never or CachePolicy.Metadata => FuseOpenOutFlags.DirectIo,
+        CachePolicy.Always => FuseOpenOutFlags.KeepCache,
+        _ => FuseOpenOutFlags.None,
+    };
+
+    private FuseOpenOutFlags DirectoryOpenFlags() => _options.Cache switch
+    {
+        CachePolicy.Metadata or CachePolicy.Always => FuseOpenOutFlags.CacheDir | FuseOpenOutFlags.KeepCache,
+        _ => FuseOpenOutFlags.None,
+    };
+
+    /// <summary>The guest's open flags made safe for a reopen through /proc/self/fd (virtiofsd's rules).</summary>
+    private int SanitizeOpenFlags(int flags)
+    {
+        flags &= ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY | Libc.O_NOFOLLOW | Libc.O_PATH | O_TMPFILE_BIT | Libc.O_NOATIME);
+        if (!_options.AllowDirectIo) flags &= ~Libc.O_DIRECT;
+        if (_options.Writeback)
+        {
+            // The guest page cache may read pages of a file it opened write-only, and it appends itself.
+            if ((flags & Libc.O_ACCMODE) == Libc.O_WRONLY) flags = (flags & ~Libc.O_ACCMODE) | Libc.O_RDWR;
+            flags &= ~Libc.O_APPEND;
+        }
+        return flags | Libc.O_CLOEXEC;
+    }
+
+    public int Create(in FuseContext context, ulong parent, FuseName name, uint mode, uint flags, uint umask,
+        out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
+    {
+        entry = default;
+        fh = 0;
+        openFlags = FuseOpenOutFlags.None;
+        if (_options.ReadOnly) return EROFS;
+        Inode? dir = Acquire(parent);
+        if (dir is null) return EBADF;
+        try
+        {
+            int openFlagsHost = SanitizeOpenFlags((int)flags);
+            fixed (byte* p = name.NulTerminated)
+            {
+                // Always O_EXCL|O_NOFOLLOW: we only ever create, never open an existing node here (CVE-2020-35517).
+                int fd = Libc.openat(dir.Fd, p, openFlagsHost | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW, mode & 0xFFF);
+                if (fd < 0)
+                {
+                    int errno = LastErrno;
+                    if (errno != EEXIST || ((int)flags & Libc.O_EXCL) != 0) return errno;
+                    return CreateExisting(dir, p, (int)flags, out entry, out fh, out openFlags);
+                }
+                return FinishCreateOpen(dir, fd, context, mode, out entry, out fh, out openFlags);
+            }
+        }
+        finally
+        {
+            dir.Release();
+        }
+    }
+
+    // The name exists and the guest did not ask for O_EXCL: look it up and open it with the usual checks.
+    private int CreateExisting(Inode dir, byte* name, int flags, out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
+    {
+        fh = 0;
+        openFlags = FuseOpenOutFlags.None;
+        int errno = LookupAt(dir.Fd, name, out entry);
+        if (errno != 0) return errno;
+        Inode? inode = Acquire(entry.NodeId);
+        if (inode is null) return ENOENT;
+        try
+        {
+            errno = inode.IsDirectory ? EISDIR : OpenInode(inode, flags, out fh, out openFlags);
+        }
+        finally
+        {
+            inode.Release();
+        }
+        if (errno != 0)
+        {
+            _inodes.Forget(entry.NodeId, 1);   // the guest never sees this entry: give the lookup back
+            entry = default;
+        }
+        return errno;
+    }
+
+    private int FinishCreateOpen(Inode dir, int fd, in FuseContext context, uint mode,
+        out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
+    {
+        entry = default;
+        fh = 0;
+        openFlags = FuseOpenOutFlags.None;
+        // The inode's O_PATH descriptor comes from the open file itself, so it is exactly the file we created.
+        byte* path = stackalloc byte[ProcFdPath.BufferSize];
+        ProcFdPath.FormatRelative(fd, new Span<byte>(path, ProcFdPath.BufferSize));
+        int pathFd = Libc.openat(_procSelfFd, path, Libc.O_PATH | Libc.O_CLOEXEC, 0);
+        if (pathFd < 0)
+        {
+            int errno = LastErrno;
+            Libc.close(fd);
+            return errno;
+        }
+        ApplyCreator(dir, pathFd, fd, context, Libc.S_IFREG | (mode & 0xFFF));
+        int statErrno = Statx(pathFd, out Libc.statx_t st);
+        if (statErrno != 0)
+        {
+            Libc.close(pathFd);
+            Libc.close(fd);
+            return statErrno;
+        }
+        int handleErrno = AddHandle(fd, isDirectory: false, out fh, out openFlags);
+        if (handleErrno != 0)
+        {
+            Libc.close(pathFd);
+            return handleErrno;
+        }
+        ulong nodeId = _inodes.AddLookup(pathFd, KeyOf(st), st.stx_mode & Libc.S_IFMT);
+        entry = MakeEntry(nodeId, st);
+        return 0;
+    }
+
+    public int Read(in FuseContext context, ulong nodeId, ulong fh, ulong offset, ReadOnlySpan<IoSegment> destination, out int bytesRead)
+    {
+        bytesRead = 0;
+        FileHandle? handle = _handles.Acquire(fh);
+        if (handle is null) return EBADF;
+        try
+        {
+            return TransferVectored(handle.Fd, offset, destination, write: false, out bytesRead);
+        }
+        finally
+        {
+            handle.Release();
+        }
+    }
+
+    public int Write(in FuseContext context, ulong nodeId, ulong fh, ulong offset, ReadOnlySpan<IoSegment> source, uint writeFlags, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        if (_options.ReadOnly) return EROFS;
+        FileHandle? handle = _handles.Acquire(fh);
+        if (handle is null) return EBADF;
+        try
+        {
+            return TransferVectored(handle.Fd, offset, source, write: true, out bytesWritten);
+        }
+        finally
+        {
+            handle.Release();
+        }
+    }
+
+    /// <summary>
+    /// preadv/pwritev straight between the file and the segments, in batches of <see cref="IovecBatch"/> iovecs;
+    /// stops at the first short transfer (end of file, disk full). An error after some bytes moved reports the bytes.
+    /// </summary>
+    private static int TransferVectored(int fd, ulong offset, ReadOnlySpan<IoSegment> segments, bool write, out int transferred)
+    {
+        transferred = 0;
+        // Who might lie: the offset; past long.MaxValue it turns negative and the kernel answers EINVAL.
+        long position = unchecked((long)offset);
+        Libc.iovec* iov = stackalloc Libc.iovec[IovecBatch];
+        int index = 0;
+        long total = 0;
+        while (index < segments.Length)
+        {
+            int count = Math.Min(IovecBatch, segments.Length - index);
+            long batchBytes = 0;
+            for (int i = 0; i < count; i++)
+            {
+                IoSegment segment = segments[index + i];
+                iov[i].iov_base = segment.Address;
+                iov[i].iov_len = segment.Length;
+                batchBytes += segment.Length;
+            }
+            long at = unchecked(position + total);
+            nint n = write ? Libc.pwritev(fd, iov, count, at) : Libc.preadv(fd, iov, count, at);
+            if (n < 0)
+            {
+                if (total > 0) break;
+                return LastErrno;
+            }
+            total += n;
+            if (n < batchBytes) break;
+            index += count;
+        }
+        transferred = checked((int)total);
+        return 0;
+    }
+
+    public int Flush(in FuseContext context, ulong nodeId, ulong fh, ulong lockOwner)
+    {
+        FileHandle? handle = _handles.Acquire(fh);
+        if (handle is null) return EBADF;
+        try
+        {
+            // close(dup(fd)) reports delayed write errors (NFS and friends) without closing the guest's handle.
+            int copy = Libc.dup(handle.Fd);
+            if (copy < 0) return LastErrno;
+            return Libc.close(copy) == 0 ? 0 : LastErrno;
+        }
+        finally
+        {
+            handle.Release();
+        }
+    }
+
+    public int Release(in FuseContext context, ulong nodeId, ulong fh, uint flags, uint releaseFlags, ulong lockOwner)
+        => ReleaseHandle(fh, directory: false);
+
+    private int ReleaseHandle(ulong fh, bool directory)
+    {
+        FileHandle? handle = _handles.Remove(fh);
+        if (handle is null) return EBADF;
+        handle.Release();
+        return 0;
+    }
+
+    public int Fsync(in FuseContext context, ulong nodeId, ulong fh, bool dataSync) => SyncHandle(fh, dataSync);
+
+    private int SyncHandle(ulong fh, bool dataSync)
+    {
+        FileHandle? handle = _handles.Acquire(fh);
+        if (handle is null) return EBADF;
+        try
+        {
+            int result = dataSync ? Libc.fdatasync(handle.Fd) : Libc.fsync(handle.Fd);
+            return result == 0 ? 0 : LastErrno;
+        }
+        finally
+        {
+            handle.Release();
+        }
+    }
+
+    public int Lseek(in FuseContext context, ulong nodeId, ulong fh, ulong offset, uint whence, out ulong result)
+    {
+        result = 0;
+        FileHandle? handle = _handles.Acquire(fh);
+        if (handle is null) return EBADF;
+        try
+        {
+            long position = Libc.lseek(handle.Fd, unchecked((long)offset), unchecked((int)whence));
+            if (position < 0) return LastErrno;
+            result = (ulong)position;
+            return 0;
+        }
+        finally
+        {
+            handle.Release();
+        }
+    }
+
+    public int Fallocate(in FuseContext context, ulong nodeId, ulong fh, uint mode, ulong offset, ulong length)
+    {
+        if (_options.ReadOnly) return EROFS;
+        FileHandle? handle = _handles.Acquire(fh);
+        if (handle is null) return EBADF;
+        try
+        {
+            int result = Libc.fallocate(handle.Fd, unchecked((int)mode), unchecked((long)offset), unchecked((long)length));
+            return result == 0 ? 0 : LastErrno;
+        }
+        finally
+        {
+            handle.Release();
+        }
+    }
+}
