@@ -169,6 +169,11 @@ internal sealed unsafe class QueueWorker : IRingWorker
             written = 0;
         }
         _stats.EndRequest(fuse.LastOpcode, fuse.LastError, fuse.LastDataRead, fuse.LastDataWritten, Stopwatch.GetTimestamp() - start);
+        if (_log.IsEnabled(ShareLogLevel.Debug))
+        {
+            _log.Debug($"queue {_ring.Index}: {FuseOpcodeNames.Of(fuse.LastOpcode)} -> errno {fuse.LastError}, {written} reply bytes " +
+                $"(request {_readable.TotalLength} bytes in {_readable.Count} segments, reply room {_writable.TotalLength} in {_writable.Count})");
+        }
         return written;
     }
 

@@ -88,7 +88,8 @@ public sealed partial class VhostUserDevice : IDisposable
                 connection.SendReply(request, (ulong)_options.MaxMemSlots);
                 return;
             case VhostUserRequest.GetVringBase:
-                connection.SendReply(request, MemoryMarshal.AsBytes(new ReadOnlySpan<VringState>(GetVringBase(message))));
+                VringState stopped = GetVringBase(message);
+                connection.SendReply(request, MemoryMarshal.AsBytes(new ReadOnlySpan<VringState>(in stopped)));
                 return;
             case VhostUserRequest.GetConfig:
                 SendConfig(message, connection);

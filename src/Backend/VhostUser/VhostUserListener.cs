@@ -76,7 +76,7 @@ public sealed unsafe class VhostUserListener : IDisposable
             if (Libc.LastErrno == Errno.ENOENT) return;
             throw ErrnoException.FromLast("statx", $"socket path '{path}'");
         }
-        if (type != Libc.S_IFSOCK)
+        if (type != (int)Libc.S_IFSOCK)
             throw new IOException($"'{path}' exists and is not a socket. Remove it or choose another socket path.");
         if (!Libc.TryMakeSockaddr(path, out var addr, out uint addrLength)) return;
         using var probe = SafeFd.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0), "socket");
