@@ -38,7 +38,7 @@ public sealed unsafe partial class FuseServer
         if (count < 0) return call.Error(FuseErrno.EINVAL);
         int errno = _fs.Read(call.Context, call.NodeId, args.Fh, args.Offset, into[..count], out int bytesRead);
         if (errno != 0) return call.Error(errno);
-        if ((uint)bytesRead > args.Size) return call.Error(FuseErrno.EIO);
+        if (unchecked((uint)bytesRead) > args.Size) return call.Error(FuseErrno.EIO);
         call.Worker.LastDataRead = bytesRead;
         return call.OkPlaced(bytesRead);
     }
@@ -61,7 +61,7 @@ public sealed unsafe partial class FuseServer
         if (count < 0) return call.Error(FuseErrno.EINVAL);
         int errno = _fs.Write(call.Context, call.NodeId, args.Fh, args.Offset, from[..count], args.WriteFlags, out int written);
         if (errno != 0) return call.Error(errno);
-        if ((uint)written > args.Size) return call.Error(FuseErrno.EIO);
+        if (unchecked((uint)written) > args.Size) return call.Error(FuseErrno.EIO);
         call.Worker.LastDataWritten = written;
         return call.Ok(new FuseWriteOut { Size = (uint)written });
     }

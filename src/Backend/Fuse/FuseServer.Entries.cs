@@ -42,7 +42,7 @@ public sealed unsafe partial class FuseServer
         Span<byte> target = call.Worker.Scratch[..(SymlinkTargetMax + 1)];
         int errno = _fs.ReadLink(call.Context, call.NodeId, target, out int length);
         if (errno != 0) return call.Error(errno);
-        if ((uint)length > (uint)target.Length) return call.Error(FuseErrno.EIO);
+        if (unchecked((uint)length) > (uint)target.Length) return call.Error(FuseErrno.EIO);
         if (!call.HasRoom((ulong)length)) return call.Error(FuseErrno.ERANGE);
         return call.OkBytes(target[..length]);
     }

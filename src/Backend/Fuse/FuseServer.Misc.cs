@@ -101,8 +101,8 @@ public sealed unsafe partial class FuseServer
     private static int XattrReply(ref FuseCall call, int errno, Span<byte> buffer, int length)
     {
         if (errno != 0) return call.Error(errno);
-        if (buffer.IsEmpty) return call.Ok(new FuseGetxattrOut { Size = (uint)length });
-        if ((uint)length > (uint)buffer.Length) return call.Error(FuseErrno.EIO);
+        if (buffer.IsEmpty) return call.Ok(new FuseGetxattrOut { Size = unchecked((uint)length) });
+        if (unchecked((uint)length) > (uint)buffer.Length) return call.Error(FuseErrno.EIO);
         return call.OkBytes(buffer[..length]);
     }
 }

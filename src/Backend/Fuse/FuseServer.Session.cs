@@ -51,7 +51,7 @@ public sealed partial class FuseServer
             Major = FuseConstants.KernelVersion,
             Minor = FuseConstants.KernelMinorVersion,
             MaxReadahead = init.MaxReadahead,
-            Flags = (uint)negotiated,
+            Flags = unchecked((uint)negotiated),
             Flags2 = (negotiated & FuseInitFlags.InitExt) != 0 ? (uint)((ulong)negotiated >> 32) : 0,
             MaxBackground = Options.MaxBackground,
             CongestionThreshold = Options.CongestionThreshold,

@@ -40,6 +40,9 @@ public sealed partial class FuseServer
     /// <summary>Requests that hit a bug in this server or the file system (answered EIO). Should stay 0.</summary>
     public long InternalErrors => Interlocked.Read(ref _internalErrors);
 
+    /// <summary>The exception behind the last internal error, for diagnostics (null if none).</summary>
+    public Exception? LastInternalError { get; private set; }
+
     /// <summary>
     /// Handles one request. <paramref name="request"/> holds the device-readable segments (fuse_in_header, arguments,
     /// write payload), <paramref name="reply"/> the device-writable ones. Returns the bytes written into the reply
@@ -105,10 +108,11 @@ public sealed partial class FuseServer
             // Step 3: dispatch.
             return Dispatch(ref call, opcode);
         }
-        catch (Exception)
+        catch (Exception exception)
         {
             // A bug, not the guest's fault: answer EIO so the share keeps serving, and count it.
             Interlocked.Increment(ref _internalErrors);
+            LastInternalError = exception;
             return noReply ? 0 : call.Error(FuseErrno.EIO);
         }
     }

@@ -71,7 +71,7 @@ internal sealed class HandleTable
         {
             FileHandle? handle = Find(fh);
             if (handle is null) return null;
-            int slot = (int)(uint)fh;
+            int slot = (int)unchecked((uint)fh);
             _slots[slot] = null;
             _generations[slot] = unchecked(_generations[slot] + 1) == 0 ? 1 : unchecked(_generations[slot] + 1);
             _free.Push(slot);
@@ -104,7 +104,7 @@ internal sealed class HandleTable
     // Who might lie: the guest hands back any 64-bit value as fh.
     private FileHandle? Find(ulong fh)
     {
-        uint slot = (uint)fh;
+        uint slot = unchecked((uint)fh);
         uint generation = (uint)(fh >> 32);
         if (slot >= (uint)_highWater || generation == 0 || _generations[slot] != generation) return null;
         return _slots[slot];

@@ -24,7 +24,7 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
-            return OpenInode(inode, (int)flags, out fh, out openFlags);
+            return OpenInode(inode, unchecked((int)flags), out fh, out openFlags);
         }
         finally
         {
@@ -95,7 +95,7 @@ public sealed unsafe partial class PassthroughFileSystem
         if (dir is null) return EBADF;
         try
         {
-            int openFlagsHost = SanitizeOpenFlags((int)flags);
+            int openFlagsHost = SanitizeOpenFlags(unchecked((int)flags));
             fixed (byte* p = name.NulTerminated)
             {
                 // Always O_EXCL|O_NOFOLLOW: we only ever create, never open an existing node here (CVE-2020-35517).
@@ -103,8 +103,8 @@ public sealed unsafe partial class PassthroughFileSystem
                 if (fd < 0)
                 {
                     int errno = LastErrno;
-                    if (errno != EEXIST || ((int)flags & Libc.O_EXCL) != 0) return errno;
-                    return CreateExisting(dir, p, (int)flags, out entry, out fh, out openFlags);
+                    if (errno != EEXIST || (flags & (uint)Libc.O_EXCL) != 0) return errno;
+                    return CreateExisting(dir, p, unchecked((int)flags), out entry, out fh, out openFlags);
                 }
                 return FinishCreateOpen(dir, fd, context, mode, out entry, out fh, out openFlags);
             }
