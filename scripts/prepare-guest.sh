@@ -68,13 +68,24 @@ if [[ -z $pkg ]]; then
 fi
 [[ -n $pkg ]] || die "apt-cache depends linux-image-amd64 names no linux-image-<version> package"
 
+# _apt cannot write into root-owned build folders; the download is verified by apt either way.
+download() { (cd "$cache/download" && apt-get download -o APT::Sandbox::User=root "$pkg" >&2); }
+
+if [[ ! -f $cache/$pkg/.complete ]]; then
+    say "downloading $pkg (about 70 MB)"
+    rm -rf "$cache/download"
+    mkdir -p "$cache/download"
+    if ! download; then
+        # Stale package lists name a kernel the mirror no longer has: refresh and ask again.
+        apt_update_once
+        pkg=$(kernel_package)
+        say "downloading $pkg after apt-get update"
+        download
+    fi
+fi
 kdir="$cache/$pkg"
 if [[ ! -f $kdir/.complete ]]; then
-    say "downloading $pkg (about 70 MB)"
-    rm -rf "$kdir" "$cache/download"
-    mkdir -p "$cache/download"
-    # _apt cannot write into root-owned build folders; the download is verified by apt either way.
-    (cd "$cache/download" && apt-get download -o APT::Sandbox::User=root "$pkg" >&2)
+    rm -rf "$kdir"
     deb=$(ls "$cache/download"/*.deb)
     say "extracting vmlinuz and modules from $(basename "$deb")"
     dpkg-deb -x "$deb" "$cache/download/root"
@@ -121,8 +132,8 @@ if [[ ! -f $kdir/.complete ]]; then
     done <"$kdir/load-order"
     echo "$kver" >"$kdir/kernel-version"
     touch "$kdir/.complete"
-    rm -rf "$cache/download"
 fi
+rm -rf "$cache/download"
 
 # --- initramfs -----------------------------------------------------------------------------------
 initrd="$cache/initramfs.cpio.gz"

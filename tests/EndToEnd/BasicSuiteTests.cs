@@ -54,7 +54,7 @@ public sealed class BasicSuiteTests(GuestImage guest, ITestOutputHelper output)
             var failures = new List<string>();
             if (run.TimedOut)
             {
-                failures.Add($"QEMU did not finish within {s_qemuTimeout.TotalMinutes} minutes and was killed");
+                failures.Add($"QEMU did not finish within {s_qemuTimeout.TotalSeconds} s and was killed (a hung guest or daemon)");
             }
             else if (run.ExitCode != 0)
             {

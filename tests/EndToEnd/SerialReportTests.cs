@@ -34,7 +34,7 @@ public sealed class SerialReportTests
         var failures = report.Failures(s_expected, ["guest_big_sha256"]);
 
         Assert.Contains(failures, f => f.Contains("E2E DONE", StringComparison.Ordinal));
-        Assert.Contains("check 'list' is missing", failures);
+        Assert.Contains("1 expected check(s) missing: list", failures);
         Assert.Contains("value 'guest_big_sha256' is missing", failures);
     }
 

@@ -79,9 +79,10 @@ internal sealed partial class SerialReport
             failures.Add($"the guest counted {DoneCount} checks but {Checks.Count} were parsed from the serial log");
         }
 
-        foreach (var name in expectedChecks.Where(n => Checks.All(c => c.Name != n)))
+        var missing = expectedChecks.Where(n => Checks.All(c => c.Name != n)).ToArray();
+        if (missing.Length > 0)
         {
-            failures.Add($"check '{name}' is missing");
+            failures.Add($"{missing.Length} expected check(s) missing: {string.Join(", ", missing)}");
         }
 
         foreach (var check in Checks.Where(c => !c.Passed))
