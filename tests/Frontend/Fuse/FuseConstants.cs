@@ -18,6 +18,19 @@ public static class FuseConstants
     public const int SetattrInSize = 88;
     public const int DirentHeaderSize = 24;
 
+    /// <summary>C# has no octal literals: <c>Oct(755)</c> reads the decimal digits as octal (0x1ED).</summary>
+    public static uint Oct(uint digits)
+    {
+        uint value = 0, scale = 1;
+        for (; digits > 0; digits /= 10, scale *= 8)
+        {
+            uint d = digits % 10;
+            if (d > 7) throw new ArgumentException($"{d} is not an octal digit");
+            value += d * scale;
+        }
+        return value;
+    }
+
     public const uint KernelMajor = 7;
     public const uint KernelMinor = 36;
     public const ulong RootNodeId = 1;
