@@ -18,3 +18,14 @@ internal static unsafe partial class FrontendLibc
     internal const int MSG_PEEK = 0x2, MSG_DONTWAIT = 0x40;
     internal const short POLLRDHUP = 0x2000;
 }
+
+// statx(2): one layout on every architecture, unlike struct stat.
+internal static unsafe partial class FrontendLibc
+{
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int statx(int dirfd, string path, int flags, uint mask, byte* statxbuf);
+
+    internal const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
+    internal const uint STATX_BASIC_STATS = 0x7ff;
+    internal const int StatxSize = 256;
+}
