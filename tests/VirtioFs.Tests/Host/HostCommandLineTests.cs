@@ -1,3 +1,4 @@
+using Xunit;
 using VirtioFs.Backend.Passthrough;
 using VirtioFs.Host;
 

@@ -1,3 +1,4 @@
+using Xunit;
 using VirtioFs.Backend.VhostUser;
 
 namespace VirtioFs.Tests.Share;
@@ -45,14 +46,13 @@ public sealed class ListenerTests : IDisposable
     }
 
     [Fact]
-    public void ShutdownWakesABlockedAccept()
+    public async Task ShutdownWakesABlockedAccept()
     {
         using var listener = VhostUserListener.Create(Path.Combine(_dir, "e.sock"));
         var accepting = Task.Run(listener.Accept);
-        Thread.Sleep(100);
+        await Task.Delay(100);
         listener.Shutdown();
-        Assert.True(accepting.Wait(TimeSpan.FromSeconds(5)));
-        Assert.Null(accepting.Result);
+        Assert.Null(await accepting.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]

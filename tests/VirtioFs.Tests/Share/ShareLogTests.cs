@@ -1,3 +1,4 @@
+using Xunit;
 using VirtioFs.Backend.Share;
 
 namespace VirtioFs.Tests.Share;

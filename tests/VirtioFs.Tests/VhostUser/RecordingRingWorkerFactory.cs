@@ -1,3 +1,4 @@
+using Xunit;
 using VirtioFs.Backend.VhostUser;
 
 namespace VirtioFs.Tests.VhostUser;

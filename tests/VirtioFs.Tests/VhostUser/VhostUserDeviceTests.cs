@@ -1,3 +1,4 @@
+using Xunit;
 using System.Runtime.InteropServices;
 using VirtioFs.Backend.Interop;
 using VirtioFs.Backend.Share;
