@@ -241,7 +241,9 @@ public class FuseServerRoundtripTests
         }
         // READDIRPLUS looked every entry up once (plus the root); READDIR looked nothing up.
         Assert.Equal(plus ? 61 : 1, h.FileSystem.InodeCount);
+        Assert.Equal(0, h.Send(FuseOpcode.FsyncDir, 1, new ArgsBuilder().Add(new FuseFsyncIn { Fh = fh })).Errno);
         Assert.Equal(0, h.Release(1, fh, FuseOpcode.ReleaseDir).Errno);
+        Assert.Equal(9, h.Send(FuseOpcode.FsyncDir, 1, new ArgsBuilder().Add(new FuseFsyncIn { Fh = fh })).Errno);
         h.AssertHealthy();
     }
 
