@@ -28,7 +28,15 @@ internal sealed unsafe class FuseHarness : IDisposable
         FileSystem = new PassthroughFileSystem(options?.Invoke(Share) ?? new PassthroughOptions { SharedDirectory = Share });
         Server = new FuseServer(FileSystem, new FuseServerOptions());
         Worker = new FuseWorker();
-        if (init) Assert.Equal(0, Init().Errno);
+        try
+        {
+            if (init) Assert.Equal(0, Init().Errno);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public string Root { get; }
