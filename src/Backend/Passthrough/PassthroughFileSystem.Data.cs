@@ -262,9 +262,9 @@ public sealed unsafe partial class PassthroughFileSystem
     }
 
     public int Release(in FuseContext context, ulong nodeId, ulong fh, uint flags, uint releaseFlags, ulong lockOwner)
-        => ReleaseHandle(fh, directory: false);
+        => ReleaseHandle(fh);
 
-    private int ReleaseHandle(ulong fh, bool directory)
+    private int ReleaseHandle(ulong fh)
     {
         FileHandle? handle = _handles.Remove(fh);
         if (handle is null) return EBADF;

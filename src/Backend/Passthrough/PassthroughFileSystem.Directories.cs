@@ -79,11 +79,17 @@ public sealed unsafe partial class PassthroughFileSystem
                         FuseEntryOut entry = default;
                         bool dots = name.SequenceEqual("."u8) || name.SequenceEqual(".."u8);
                         // "." and ".." go out with node id 0: the guest then takes nothing from them (no lookup count).
-                        if (dots || LookupAt(fd, namePointer, out entry) == 0)
+                        int errno = dots ? 0 : LookupAt(fd, namePointer, out entry);
+                        if (errno == 0)
                         {
                             entries.TryAddPlus(entry, record->d_ino, next, record->d_type, name);
                         }
-                        // An entry that vanished since getdents is skipped.
+                        else if (errno != ENOENT)
+                        {
+                            // Out of descriptors or similar: stop here; the guest resumes at this entry later.
+                            return entries.BytesWritten > 0 ? 0 : errno;
+                        }
+                        // An entry that vanished since getdents (ENOENT) is skipped.
                     }
                     position += length;
                 }
@@ -93,7 +99,7 @@ public sealed unsafe partial class PassthroughFileSystem
 
     private const int EIO = 5;
 
-    public int ReleaseDir(in FuseContext context, ulong nodeId, ulong fh, uint flags) => ReleaseHandle(fh, directory: true);
+    public int ReleaseDir(in FuseContext context, ulong nodeId, ulong fh, uint flags) => ReleaseHandle(fh);
 
     public int FsyncDir(in FuseContext context, ulong nodeId, ulong fh, bool dataSync) => SyncHandle(fh, dataSync);
 }

@@ -28,7 +28,15 @@ internal sealed unsafe class FuseHarness : IDisposable
         FileSystem = new PassthroughFileSystem(options?.Invoke(Share) ?? new PassthroughOptions { SharedDirectory = Share });
         Server = new FuseServer(FileSystem, new FuseServerOptions());
         Worker = new FuseWorker();
-        if (init) Assert.Equal(0, Init().Errno);
+        try
+        {
+            if (init) Assert.Equal(0, Init().Errno);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public string Root { get; }
@@ -45,19 +53,20 @@ internal sealed unsafe class FuseHarness : IDisposable
     /// native allocations; <paramref name="replySegments"/> gives the sizes of the reply segments.
     /// </summary>
     public FuseReply Send(FuseOpcode opcode, ulong nodeId, byte[] args, int[]? requestSplits = null, int[]? replySegments = null,
-        uint? lengthOverride = null, ushort extLength = 0, uint uid = 0, uint gid = 0, byte[]? rawRequest = null)
+        uint? lengthOverride = null, ushort extLength = 0, uint uid = 0, uint gid = 0, byte[]? rawRequest = null, FuseWorker? worker = null)
     {
         byte[] request = rawRequest ?? BuildRequest(opcode, nodeId, args, lengthOverride, extLength, uid, gid);
-        return SendRaw(request, requestSplits, replySegments ?? new[] { DefaultReplySize });
+        return SendRaw(request, requestSplits, replySegments ?? new[] { DefaultReplySize }, worker);
     }
 
     public byte[] BuildRequest(FuseOpcode opcode, ulong nodeId, byte[] args, uint? lengthOverride = null, ushort extLength = 0, uint uid = 0, uint gid = 0)
     {
         var header = new FuseInHeader
         {
+            // Interlocked: several test threads may build requests at once.
             Len = lengthOverride ?? (uint)(40 + args.Length),
             Opcode = (uint)opcode,
-            Unique = ++_unique,
+            Unique = Interlocked.Increment(ref _unique),
             NodeId = nodeId,
             Uid = uid,
             Gid = gid,
@@ -70,7 +79,7 @@ internal sealed unsafe class FuseHarness : IDisposable
         return request;
     }
 
-    public FuseReply SendRaw(byte[] request, int[]? requestSplits, int[] replySegments)
+    public FuseReply SendRaw(byte[] request, int[]? requestSplits, int[] replySegments, FuseWorker? worker = null)
     {
         var requestList = new SegmentList(64);
         var replyList = new SegmentList(64);
@@ -96,7 +105,7 @@ internal sealed unsafe class FuseHarness : IDisposable
                 Assert.True(replyList.TryAdd(memory, (uint)size));
             }
 
-            int used = Server.HandleRequest(Worker, requestList, replyList);
+            int used = Server.HandleRequest(worker ?? Worker, requestList, replyList);
             Assert.Null(Server.LastInternalError);
             Assert.InRange(used, 0, (long)replyList.TotalLength);
 
