@@ -183,8 +183,10 @@ public sealed class VhostUserFrontend : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(addr.AsSpan(32), 0);
         Send(VhostUserRequest.SetVringAddr, addr, []);
 
-        SendVringFd(VhostUserRequest.SetVringKick, index, q.KickFd);
+        // CALL before KICK: the C virtiofsd (libvhost-user) starts a ring on KICK and may write the call fd while a
+        // later SET_VRING_CALL is replacing it, failing with EBADF. Any order is legal; this one avoids that race.
         SendVringFd(VhostUserRequest.SetVringCall, index, q.CallFd);
+        SendVringFd(VhostUserRequest.SetVringKick, index, q.KickFd);
         if (protocolFeatures)
         {
             byte[] state = new byte[8];

@@ -5,6 +5,7 @@ using Xunit;
 namespace VirtioFs.Tests.Share;
 
 /// <summary>Stopping a share releases its socket, every fd (listener, connection, eventfds, inodes, handles) and every guest mapping.</summary>
+[Collection(ProcessWideCountsCollection.Name)]
 public sealed class ShareLifetimeTests
 {
     private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;

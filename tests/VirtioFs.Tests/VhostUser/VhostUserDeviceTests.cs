@@ -11,6 +11,7 @@ namespace VirtioFs.Tests.VhostUser;
 /// The device's message handling over a real socket: what it offers, how it answers, and that every malformed message
 /// ends the connection with a <see cref="VhostUserProtocolException"/> that says what was wrong.
 /// </summary>
+[Collection(VirtioFs.Tests.Share.ProcessWideCountsCollection.Name)]   // one test counts the process's fds
 public sealed unsafe class VhostUserDeviceTests : IDisposable
 {
     private const ulong NoFd = 0x100;
