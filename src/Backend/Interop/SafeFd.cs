@@ -20,6 +20,28 @@ public sealed class SafeFd : SafeHandleZeroOrMinusOneIsInvalid
         return fd;
     }
 
+    /// <summary>
+    /// shutdown(SHUT_RDWR) on a socket that another thread may be closing: the reference taken here keeps the fd
+    /// number from being closed (and reused by someone else) under the call. Wakes threads blocked in accept/recvmsg.
+    /// </summary>
+    internal void ShutdownSocket()
+    {
+        bool added = false;
+        try
+        {
+            DangerousAddRef(ref added);
+            Libc.shutdown((int)handle, Libc.SHUT_RDWR);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed: nothing is blocked on it any more.
+        }
+        finally
+        {
+            if (added) DangerousRelease();
+        }
+    }
+
     // fd 0 is a valid descriptor, so override the "zero is invalid" rule.
     public override bool IsInvalid => handle.ToInt64() < 0;
 

@@ -191,21 +191,7 @@ public sealed unsafe class VhostUserConnection : IDisposable
     /// <summary>Unblocks a thread in <see cref="TryReceive"/>; safe to call from any thread, any number of times.</summary>
     public void Shutdown()
     {
-        if (Interlocked.Exchange(ref _shutdown, 1) != 0) return;
-        // Hold a reference so that a concurrent Dispose cannot close the fd (and let it be reused) under us.
-        bool added = false;
-        try
-        {
-            _socket.DangerousAddRef(ref added);
-            Libc.shutdown(_socket.Value, Libc.SHUT_RDWR);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            if (added) _socket.DangerousRelease();
-        }
+        if (Interlocked.Exchange(ref _shutdown, 1) == 0) _socket.ShutdownSocket();
     }
 
     public void Dispose()

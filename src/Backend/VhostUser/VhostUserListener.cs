@@ -112,20 +112,7 @@ public sealed unsafe class VhostUserListener : IDisposable
     /// <summary>Wakes a thread blocked in <see cref="Accept"/>; Linux returns EINVAL from accept on a shut-down socket.</summary>
     public void Shutdown()
     {
-        if (Interlocked.Exchange(ref _shutdown, 1) != 0) return;
-        bool added = false;
-        try
-        {
-            _socket.DangerousAddRef(ref added);
-            Libc.shutdown(_socket.Value, Libc.SHUT_RDWR);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            if (added) _socket.DangerousRelease();
-        }
+        if (Interlocked.Exchange(ref _shutdown, 1) == 0) _socket.ShutdownSocket();
     }
 
     public void Dispose()
