@@ -112,6 +112,24 @@ public sealed class ShareRegistry<TShare> where TShare : class
         return Path.Combine(root, "virtiofs", name + ".sock");
     }
 
+    /// <summary>
+    /// True when some process (this one included) listens on the UNIX socket at <paramref name="path"/>, read from
+    /// /proc/net/unix (flag __SO_ACCEPTCON, 0x10000) rather than by connecting: a probe connection would look like a
+    /// front-end to the daemon there, and the C virtiofsd exits when its one front-end goes away.
+    /// </summary>
+    public static bool IsSocketListening(string path, string procNetUnix = "/proc/net/unix")
+    {
+        string full = Path.GetFullPath(path);
+        foreach (string line in File.ReadLines(procNetUnix).Skip(1))
+        {
+            // "Num: RefCount Protocol Flags Type St Inode Path": the path is everything after the seventh field.
+            string[] fields = line.Split(' ', 8, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 8 || fields[7] != full) continue;
+            if (int.TryParse(fields[3], System.Globalization.NumberStyles.HexNumber, null, out int flags) && (flags & 0x10000) != 0) return true;
+        }
+        return false;
+    }
+
     /// <summary>True when <paramref name="pattern"/> has an unescaped *, ? or [.</summary>
     public static bool HasWildcard(string pattern)
     {

@@ -170,4 +170,29 @@ public sealed class ShareRegistryTests : IDisposable
     [Fact]
     public void RejectsOverlongNames()
         => Assert.Throws<ArgumentException>(() => ShareRegistry<ShareHost>.ValidateName(new string('n', 65)));
+    [Fact]
+    public void SeesAListeningSocketWithoutConnectingToIt()
+    {
+        string path = Path.Combine(_root, "with space.sock");
+        using (var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+        {
+            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            Assert.False(ShareRegistry<ShareHost>.IsSocketListening(path));   // bound, not yet listening
+            listener.Listen(1);
+            Assert.True(ShareRegistry<ShareHost>.IsSocketListening(path));
+            Assert.False(listener.Poll(0, System.Net.Sockets.SelectMode.SelectRead));   // nobody connected to find out
+        }
+        Assert.True(File.Exists(path));   // a stale socket file: nobody listens
+        Assert.False(ShareRegistry<ShareHost>.IsSocketListening(path));
+    }
+
+    [Fact]
+    public void SeesARunningShare()
+    {
+        ShareHost host = Host("live");
+        host.Start();
+        Assert.True(ShareRegistry<ShareHost>.IsSocketListening(host.SocketPath!));
+        host.Stop();
+        Assert.False(ShareRegistry<ShareHost>.IsSocketListening(host.SocketPath!));
+    }
 }
