@@ -21,7 +21,6 @@ public sealed class StartVirtioFsShareCommand : PSCmdlet
 
     /// <summary>The mount tag the guest uses: mount -t virtiofs TAG /mnt. 1 to 36 UTF-8 bytes.</summary>
     [Parameter(Mandatory = true, Position = 1)]
-    [ArgumentCompleter(typeof(ShareTagCompleter))]
     public string Tag { get; set; } = "";
 
     /// <summary>The share's name in this session. Default: the tag.</summary>
