@@ -5,6 +5,7 @@
 # and the PowerShell checks that can run here. Ends with one line: "tests: N passed, N failed, N skipped".
 #   ./test.sh              everything
 #   ./test.sh --no-e2e     skip the QEMU end-to-end suite (said plainly in the summary)
+#   ./test.sh --powershell-sdk   also build and run the opt-in Microsoft.PowerShell.SDK tests (needs the package)
 set -uo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -14,6 +15,7 @@ run_e2e=1
 for a in "$@"; do
   case $a in
     --no-e2e) run_e2e=0 ;;
+    --powershell-sdk) ps_args=--powershell-sdk ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -46,7 +48,7 @@ else
 fi
 
 step "PowerShell checks"
-scripts/check-powershell.sh 2>&1 | tee "$RESULTS/powershell.log"
+scripts/check-powershell.sh ${ps_args:-} 2>&1 | tee "$RESULTS/powershell.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed_suites=$((failed_suites + 1))
 
 # Sum the counts from the trx files (xunit's own numbers, not ours).
