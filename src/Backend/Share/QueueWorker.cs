@@ -265,7 +265,7 @@ internal sealed unsafe class QueueWorker : IRingWorker
         while (_pool.TryTakeCompleted(out PooledRequest request))
         {
             _stats.EndRequest(request.Opcode, request.Error, request.DataRead, request.DataWritten, request.ElapsedTicks);
-            if (_log.IsEnabled(ShareLogLevel.Debug)) LogRequest(request.Opcode, request.Error, request.ReplyLength, request.Readable, request.Writable);
+            if (_log.IsEnabled(ShareLogLevel.Debug)) LogRequest(request.Opcode, request.Error, request.ReplyLength, request.Readable, request.Writable, pooled: true);
             AddUsed(request.Head, (uint)request.ReplyLength);
             ReleaseRequest(request);
         }
@@ -300,14 +300,15 @@ internal sealed unsafe class QueueWorker : IRingWorker
             written = 0;
         }
         _stats.EndRequest(fuse.LastOpcode, fuse.LastError, fuse.LastDataRead, fuse.LastDataWritten, Stopwatch.GetTimestamp() - start);
-        if (_log.IsEnabled(ShareLogLevel.Debug)) LogRequest(fuse.LastOpcode, fuse.LastError, written, readable, writable);
+        if (_log.IsEnabled(ShareLogLevel.Debug)) LogRequest(fuse.LastOpcode, fuse.LastError, written, readable, writable, pooled: false);
         return written;
     }
 
-    private void LogRequest(uint opcode, int error, int written, SegmentList readable, SegmentList writable)
+    private void LogRequest(uint opcode, int error, int written, SegmentList readable, SegmentList writable, bool pooled)
     {
         _log.Debug($"queue {_ring.Index}: {FuseOpcodeNames.Of(opcode)} -> errno {error}, {written} reply bytes " +
-            $"(request {readable.TotalLength} bytes in {readable.Count} segments, reply room {writable.TotalLength} in {writable.Count})");
+            $"(request {readable.TotalLength} bytes in {readable.Count} segments, reply room {writable.TotalLength} in {writable.Count})" +
+            (pooled ? " [worker pool]" : ""));
     }
 
     private void PublishAndNotify()
