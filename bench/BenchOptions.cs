@@ -16,6 +16,7 @@ internal sealed class BenchOptions
     public HashSet<string>? Targets { get; private set; }
     public int PoolThreads { get; private set; } = 4;
     public int VirtiofsdPoolThreads { get; private set; }
+    public long? SpinMicros { get; private set; }
 
     public const string Usage = """
         usage: VirtioFs.Bench [--quick] [--runs N] [--seconds S] [--dir PATH] [--workloads a,b,...]
@@ -30,6 +31,7 @@ internal sealed class BenchOptions
           --pool N           worker threads of our adaptive-pool rows (default 4)
           --virtiofsd-pool N also run virtiofsd --thread-pool-size=N at depth 16 (default: off; QEMU 7.2's virtiofsd
                              on Debian 12 dies of SIGSYS in pool mode: its seccomp filter lacks sched_getaffinity)
+          --spin MICROS      how long our queue threads wait for the next request before sleeping (default 30, 0: never)
           --markdown FILE    also write the tables as Markdown to FILE
         """;
 
@@ -58,6 +60,7 @@ internal sealed class BenchOptions
                 case "--no-memory": o.Memory = false; break;
                 case "--pool": o.PoolThreads = int.Parse(Value()); break;
                 case "--virtiofsd-pool": o.VirtiofsdPoolThreads = int.Parse(Value()); break;
+                case "--spin": o.SpinMicros = long.Parse(Value()); break;
                 case "--markdown": o.MarkdownPath = Value(); break;
                 case "-h" or "--help": Console.WriteLine(Usage); Environment.Exit(0); break;
                 default: throw new ArgumentException($"unknown option {a}\n{Usage}");

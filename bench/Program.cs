@@ -20,6 +20,7 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 }
 
 var total = Stopwatch.StartNew();
+if (options.SpinMicros is long spin) VirtioFs.Backend.Share.QueueWorker.SpinMicros = spin;
 var report = new Report(options);
 report.Machine();
 
@@ -69,6 +70,7 @@ try
 
     Console.Error.WriteLine("measuring the syscall floor ...");
     report.Floors = SyscallFloor.MeasureAll(dir, options.Quick ? TimeSpan.FromMilliseconds(150) : TimeSpan.FromMilliseconds(400));
+    report.WakeupMicros = WakeupFloor.RoundTripMicros(options.Quick ? TimeSpan.FromMilliseconds(150) : TimeSpan.FromMilliseconds(400));
 
     var workloads = new (string Name, Func<SessionSetup, int, Workload> Make, bool HostProcessRow)[]
     {

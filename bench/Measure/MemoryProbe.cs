@@ -16,7 +16,7 @@ internal static class MemoryProbe
 
     public static Figures Measure(Target target, PreparedDirectory dir, int inodes, int handles)
     {
-        bool inProcess = target.DaemonPid is null;
+        bool inProcess = target is InProcessTarget;
         long anonBaseline = inProcess ? Status(Environment.ProcessId, "RssAnon:") : 0;
         long heapBaseline = inProcess ? GC.GetTotalMemory(forceFullCollection: true) : 0;
         target.Start();
