@@ -23,7 +23,9 @@ internal sealed class Report(BenchOptions options)
         string kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
         _head.AppendLine($"# virtio-fs benchmark: ours vs the C virtiofsd ({DateTime.Now:yyyy-MM-dd HH:mm})");
         _head.AppendLine();
-        _head.AppendLine($"- machine: {Environment.ProcessorCount} cores ({cpu}), kernel {kernel}, .NET {Environment.Version}");
+        string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        _head.AppendLine($"- machine: {Environment.ProcessorCount} cores ({cpu}), kernel {kernel}, .NET {Environment.Version}; "
+            + $"load average {load} at the start (anything above 0 is other work sharing the cores)");
         _head.AppendLine($"- the load driver (our vhost-user frontend) runs on the same {Environment.ProcessorCount} cores as the daemon it measures, "
             + "so every figure includes the frontend's own CPU time; with 2 cores, a daemon using more than one thread competes with it");
         _head.AppendLine($"- {(options.Quick ? "QUICK mode: " : "")}median of {options.Runs} runs of {options.Window.TotalSeconds:0.###} s per row "

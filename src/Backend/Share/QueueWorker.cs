@@ -282,7 +282,8 @@ internal sealed unsafe class QueueWorker : IRingWorker
     /// </summary>
     private bool SpinForMore(SplitQueue queue)
     {
-        if (!_spinWorthIt || SpinMicros <= 0 || (_pool is not null && _pool.InFlight > 0)) return false;
+        // Never on the hiprio queue: FORGETs get no reply, so no driver waits on us there.
+        if (!_spinWorthIt || SpinMicros <= 0 || _ring.Index == 0 || (_pool is not null && _pool.InFlight > 0)) return false;
         long deadline = Stopwatch.GetTimestamp() + SpinMicros * Stopwatch.Frequency / 1_000_000;
         do
         {
