@@ -8,14 +8,24 @@ using VirtioFs.Backend.Virtqueue;
 namespace VirtioFs.Backend.Share;
 
 /// <summary>
-/// The thread that owns one started virtqueue: it sleeps on the kick eventfd, pops every available chain, hands it to
-/// the FUSE server in place (the segments point into guest memory), marks it used, and notifies once per batch. It is
-/// the only thread touching the ring, its segment lists and its FUSE scratch, so none of them needs a lock.
+/// The thread that owns one started virtqueue: it sleeps on the kick eventfd, pops every available chain, serves it in
+/// place (the segments point into guest memory), marks it used, and notifies once per batch. It is the only thread
+/// touching the ring, so the ring needs no lock.
+/// <para>
+/// With a thread pool (--thread-pool-size &gt; 0) the choice is made per chain: while the queue is shallow (at most
+/// <see cref="InlineDepth"/> requests available or in the pool) the chain is served right here, which is fastest
+/// because nothing changes threads; when it is deeper, the chain goes to the pool so that several blocking syscalls
+/// can run at once. Pool threads hand finished requests back through a concurrent queue; only this thread writes the
+/// used ring (shared/ANCHORS.md 5.3: inline at depth ≤ 3, pool beyond, beat both fixed choices).
+/// </para>
 /// </summary>
 internal sealed unsafe class QueueWorker : IRingWorker
 {
     /// <summary>Publish the used index at least this often inside one long batch, so the guest sees early completions.</summary>
     private const int PublishEvery = 32;
+
+    /// <summary>Requests in the queue (available plus in the pool) up to which a chain is served inline.</summary>
+    internal const int InlineDepth = 3;
 
     private readonly Vring _ring;
     private readonly VhostUserDevice _device;
@@ -26,10 +36,22 @@ internal sealed unsafe class QueueWorker : IRingWorker
     private readonly Thread _thread;
     private readonly SegmentList _readable;
     private readonly SegmentList _writable;
+    private readonly WorkerPool? _pool;
     private bool _broken;
+    private int _sincePublish;
+    private bool _spinWorthIt;
+    private int _stopRequested;
 
-    public QueueWorker(string shareName, Vring ring, VhostUserDevice device, FuseServer server, QueueStatistics stats, ShareLog log)
+    /// <summary>
+    /// How long a queue thread that just finished a batch waits for the next request before it sleeps (0: never).
+    /// About one driver turnaround (wake-up, reap, submit) on a fast host; bounded, and adaptive (SpinForMore).
+    /// </summary>
+    internal static long SpinMicros = 30;
+
+    public QueueWorker(string shareName, Vring ring, VhostUserDevice device, FuseServer server, QueueStatistics stats, ShareLog log,
+        int threadPoolSize = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threadPoolSize);
         _ring = ring;
         _device = device;
         _server = server;
@@ -39,12 +61,23 @@ internal sealed unsafe class QueueWorker : IRingWorker
         _readable = new SegmentList(ring.Queue.Size);
         _writable = new SegmentList(ring.Queue.Size);
         _stopEvent = SafeFd.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC), "eventfd");
+        // The hiprio queue carries only FORGET (no reply, no blocking I/O): a pool would only add hand-offs there.
+        if (threadPoolSize > 0 && ring.Index != 0)
+        {
+            // Two requests per thread keeps every thread busy while the queue thread drains completions.
+            int slots = Math.Min(ring.Queue.Size, 2 * threadPoolSize);
+            _pool = new WorkerPool(shareName, ring.Index, server, log, threadPoolSize, slots, ring.Queue.Size);
+        }
         _thread = new Thread(Run) { IsBackground = true, Name = $"virtiofs {shareName} queue {ring.Index}" };
         _thread.Start();
     }
 
+    /// <summary>Pool threads of this queue (0: everything is served inline).</summary>
+    public int PoolThreads => _pool?.ThreadCount ?? 0;
+
     public void Stop()
     {
+        Volatile.Write(ref _stopRequested, 1);
         Libc.EventfdSignal(_stopEvent.Value);
         _thread.Join();
         _stopEvent.Dispose();
@@ -56,15 +89,26 @@ internal sealed unsafe class QueueWorker : IRingWorker
         try
         {
             int kick = _ring.Kick!.Value;
-            Libc.pollfd* fds = stackalloc Libc.pollfd[2];
+            Libc.pollfd* fds = stackalloc Libc.pollfd[3];
             fds[0] = new Libc.pollfd { fd = kick, events = Libc.POLLIN };
             fds[1] = new Libc.pollfd { fd = _stopEvent.Value, events = Libc.POLLIN };
+            fds[2] = new Libc.pollfd { fd = _pool?.CompletionEventFd ?? -1, events = Libc.POLLIN };
+            nuint nfds = _pool is null ? 2u : 3u;
             // Buffers may have been queued before the kick fd arrived (e.g. after a reconnect): look once first.
-            Process(fuse);
+            Process(fuse, popAvailable: true);
             while (true)
             {
-                fds[0].revents = fds[1].revents = 0;
-                if (Libc.poll(fds, 2, -1) < 0)
+                fds[0].revents = fds[1].revents = fds[2].revents = 0;
+                if (_pool is not null && !_pool.PrepareToSleep())
+                {
+                    // A completion arrived after the last drain: publish it before sleeping.
+                    Process(fuse, popAvailable: false);
+                    continue;
+                }
+                long sleptAt = Stopwatch.GetTimestamp();
+                int ready = Libc.poll(fds, nfds, -1);
+                _pool?.Woke();
+                if (ready < 0)
                 {
                     if (Libc.LastErrno == Errno.EINTR) continue;
                     _log.Error($"queue {_ring.Index}: poll failed: {Libc.LastErrno.Describe()}; the queue stops");
@@ -76,9 +120,15 @@ internal sealed unsafe class QueueWorker : IRingWorker
                     _log.Error($"queue {_ring.Index}: the kick eventfd is broken; the queue stops");
                     return;
                 }
-                Libc.EventfdRead(kick);
-                _stats.Kicked();
-                if (!_broken) Process(fuse);
+                bool kicked = fds[0].revents != 0;
+                if (kicked)
+                {
+                    Libc.EventfdRead(kick);
+                    _stats.Kicked();
+                    // A kick soon after we went to sleep: the driver is fast, spinning would have caught it.
+                    _spinWorthIt = Stopwatch.GetTimestamp() - sleptAt < SpinMicros * Stopwatch.Frequency / 1_000_000;
+                }
+                Process(fuse, popAvailable: kicked && !_broken);
             }
         }
         catch (Exception e)
@@ -86,9 +136,49 @@ internal sealed unsafe class QueueWorker : IRingWorker
             // Nothing may escape a thread of ours: in PowerShell that would take the whole session down.
             _log.Error($"queue {_ring.Index}: stopped by an internal error: {e}");
         }
+        finally
+        {
+            DrainPool(fuse);
+        }
     }
 
-    private void Process(FuseWorker fuse)
+    /// <summary>
+    /// On the way out: waits for every request in the pool, publishes its reply, then stops the pool threads, so that
+    /// Stop returns only when everything consumed from the ring is in the used ring (what GET_VRING_BASE expects).
+    /// </summary>
+    private void DrainPool(FuseWorker fuse)
+    {
+        if (_pool is null) return;
+        try
+        {
+            int completion = _pool.CompletionEventFd;
+            while (_pool.InFlight > 0)
+            {
+                if (_pool.PrepareToSleep())
+                {
+                    var pfd = new Libc.pollfd { fd = completion, events = Libc.POLLIN };
+                    // Pool requests are plain syscalls on regular files and directories: they finish.
+                    Libc.poll(&pfd, 1, 100);
+                    _pool.Woke();
+                }
+                Process(fuse, popAvailable: false);
+                if (_device.AcquireMemory() is not { } probe) break; // no memory table left: nothing can be published
+                probe.Release();
+            }
+        }
+        catch (Exception e)
+        {
+            _log.Error($"queue {_ring.Index}: draining the worker pool failed: {e}");
+        }
+        finally
+        {
+            // Requests still in the pool here can no longer be published; their memory references go with them.
+            _pool.Dispose();
+            while (_pool.TryTakeCompleted(out PooledRequest request)) ReleaseRequest(request);
+        }
+    }
+
+    private void Process(FuseWorker fuse, bool popAvailable)
     {
         GuestMemory? memory = _device.AcquireMemory();
         if (memory is null) return;
@@ -99,12 +189,20 @@ internal sealed unsafe class QueueWorker : IRingWorker
                 // The memory table changed since the last batch: translate the ring addresses again.
                 _ring.Queue.UpdateMemory(memory);
             }
-            ProcessAvailable(fuse);
+            _sincePublish = 0;
+            if (popAvailable) ProcessAvailable(fuse, memory);
+            else DrainCompletions();
+            PublishAndNotify();
         }
         catch (VirtqueueException e)
         {
             _broken = true;
             _log.Error($"queue {_ring.Index}: {e.Message}; the queue stops until the front-end resets it");
+            // The ring may not be inside the new table: completions can no longer be published.
+            if (_pool is not null)
+            {
+                while (_pool.TryTakeCompleted(out PooledRequest request)) ReleaseRequest(request);
+            }
         }
         finally
         {
@@ -112,55 +210,125 @@ internal sealed unsafe class QueueWorker : IRingWorker
         }
     }
 
-    private void ProcessAvailable(FuseWorker fuse)
+    private void ProcessAvailable(FuseWorker fuse, GuestMemory memory)
     {
         SplitQueue queue = _ring.Queue;
         while (true)
         {
             queue.DisableNotifications();
-            int sincePublish = 0;
             while (true)
             {
-                PopResult result = queue.TryPop(_readable, _writable, out ushort head);
+                DrainCompletions();
+                PopResult result;
+                ushort head;
+                if (_pool is not null && queue.PeekAvailable() + _pool.InFlight > InlineDepth && _pool.TryRent(out PooledRequest request))
+                {
+                    result = queue.TryPop(request.Readable, request.Writable, out head);
+                    if (result == PopResult.Chain && memory.TryAcquire())
+                    {
+                        request.Head = head;
+                        request.Memory = memory;
+                        _stats.BeginRequest();
+                        _pool.Submit(request);
+                        continue;
+                    }
+                    if (result == PopResult.Chain)
+                    {
+                        // Cannot happen while we hold the batch's own reference; serve it here rather than lose it.
+                        AddUsed(head, (uint)Serve(fuse, request.Readable, request.Writable));
+                        _pool.Return(request);
+                        continue;
+                    }
+                    _pool.Return(request);
+                }
+                else
+                {
+                    result = queue.TryPop(_readable, _writable, out head);
+                    if (result == PopResult.Chain)
+                    {
+                        AddUsed(head, (uint)Serve(fuse, _readable, _writable));
+                        continue;
+                    }
+                }
+
                 if (result == PopResult.Empty) break;
                 if (result == PopResult.BrokenRing)
                 {
                     _broken = true;
-                    PublishAndNotify();
                     _log.Error($"queue {_ring.Index}: {queue.LastChainError}; the queue stops until the front-end resets it");
                     return;
                 }
-                if (result == PopResult.BadChain)
-                {
-                    _stats.DroppedChain();
-                    _log.GuestError((_ring.Index, head, queue.LastChainError),
-                        s => $"queue {s.Index}: dropped descriptor chain {s.head}: {s.LastChainError}");
-                    queue.AddUsed(head, 0);
-                }
-                else
-                {
-                    queue.AddUsed(head, (uint)Serve(fuse));
-                }
-                if (++sincePublish == PublishEvery)
-                {
-                    PublishAndNotify();
-                    sincePublish = 0;
-                }
+                // BadChain
+                _stats.DroppedChain();
+                _log.GuestError((_ring.Index, head, queue.LastChainError),
+                    s => $"queue {s.Index}: dropped descriptor chain {s.head}: {s.LastChainError}");
+                AddUsed(head, 0);
             }
             PublishAndNotify();
+            // A driver that answers fast (a frontend with requests one after the other) puts its next request in the
+            // ring a few microseconds after our notification: wait for it briefly with kicks still suppressed, which
+            // saves its kick and our wake-up. Worth it only while such requests keep coming (see SpinWorthIt).
+            if (SpinForMore(queue)) continue;
             // Re-arm notifications, then look again: a buffer added in between would otherwise wait for the next kick.
             if (!queue.EnableNotifications()) return;
         }
     }
 
-    private int Serve(FuseWorker fuse)
+    /// <summary>
+    /// Busy-waits up to <see cref="SpinMicros"/> for the driver's next chain while notifications stay off (with
+    /// EVENT_IDX avail_event still points at the last chain taken, so the driver does not kick). Spins only while
+    /// the last spin found work or the last sleep was short; a spin that times out switches spinning off until a
+    /// short sleep shows the driver is fast again, so an idle or slow guest costs no CPU.
+    /// </summary>
+    private bool SpinForMore(SplitQueue queue)
+    {
+        // Never on the hiprio queue: FORGETs get no reply, so no driver waits on us there.
+        if (!_spinWorthIt || SpinMicros <= 0 || _ring.Index == 0 || (_pool is not null && _pool.InFlight > 0)) return false;
+        long deadline = Stopwatch.GetTimestamp() + SpinMicros * Stopwatch.Frequency / 1_000_000;
+        do
+        {
+            Thread.SpinWait(8);
+            if (queue.PeekAvailable() > 0) return true;
+        }
+        while (Stopwatch.GetTimestamp() < deadline && Volatile.Read(ref _stopRequested) == 0);
+        _spinWorthIt = false;
+        return false;
+    }
+
+    /// <summary>Puts every request the pool has finished into the used ring (publication is batched by the caller).</summary>
+    private void DrainCompletions()
+    {
+        if (_pool is null) return;
+        while (_pool.TryTakeCompleted(out PooledRequest request))
+        {
+            _stats.EndRequest(request.Opcode, request.Error, request.DataRead, request.DataWritten, request.ElapsedTicks);
+            if (_log.IsEnabled(ShareLogLevel.Debug)) LogRequest(request.Opcode, request.Error, request.ReplyLength, request.Readable, request.Writable, pooled: true);
+            AddUsed(request.Head, (uint)request.ReplyLength);
+            ReleaseRequest(request);
+        }
+    }
+
+    private void ReleaseRequest(PooledRequest request)
+    {
+        request.Memory?.Release();
+        request.Memory = null;
+        _pool!.Return(request);
+    }
+
+    private void AddUsed(ushort head, uint length)
+    {
+        _ring.Queue.AddUsed(head, length);
+        if (++_sincePublish >= PublishEvery) PublishAndNotify();
+    }
+
+    private int Serve(FuseWorker fuse, SegmentList readable, SegmentList writable)
     {
         _stats.BeginRequest();
         long start = Stopwatch.GetTimestamp();
         int written;
         try
         {
-            written = _server.HandleRequest(fuse, _readable, _writable);
+            written = _server.HandleRequest(fuse, readable, writable);
         }
         catch (Exception e)
         {
@@ -169,16 +337,20 @@ internal sealed unsafe class QueueWorker : IRingWorker
             written = 0;
         }
         _stats.EndRequest(fuse.LastOpcode, fuse.LastError, fuse.LastDataRead, fuse.LastDataWritten, Stopwatch.GetTimestamp() - start);
-        if (_log.IsEnabled(ShareLogLevel.Debug))
-        {
-            _log.Debug($"queue {_ring.Index}: {FuseOpcodeNames.Of(fuse.LastOpcode)} -> errno {fuse.LastError}, {written} reply bytes " +
-                $"(request {_readable.TotalLength} bytes in {_readable.Count} segments, reply room {_writable.TotalLength} in {_writable.Count})");
-        }
+        if (_log.IsEnabled(ShareLogLevel.Debug)) LogRequest(fuse.LastOpcode, fuse.LastError, written, readable, writable, pooled: false);
         return written;
+    }
+
+    private void LogRequest(uint opcode, int error, int written, SegmentList readable, SegmentList writable, bool pooled)
+    {
+        _log.Debug($"queue {_ring.Index}: {FuseOpcodeNames.Of(opcode)} -> errno {error}, {written} reply bytes " +
+            $"(request {readable.TotalLength} bytes in {readable.Count} segments, reply room {writable.TotalLength} in {writable.Count})" +
+            (pooled ? " [worker pool]" : ""));
     }
 
     private void PublishAndNotify()
     {
+        _sincePublish = 0;
         if (_ring.Queue.PublishUsed())
         {
             _ring.Notify();

@@ -163,7 +163,7 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
     }
 
     IRingWorker IRingWorkerFactory.Start(Vring ring, VhostUserDevice device)
-        => new QueueWorker(Name, ring, device, _server!, _statistics[ring.Index], _log);
+        => new QueueWorker(Name, ring, device, _server!, _statistics[ring.Index], _log, Options.ThreadPoolSize);
 
     void IRingWorkerFactory.ResetDeviceState() => _server?.Reset();
 

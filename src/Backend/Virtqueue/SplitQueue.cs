@@ -256,6 +256,20 @@ public sealed unsafe class SplitQueue
         return PopResult.BadChain;
     }
 
+    /// <summary>
+    /// How many chains the driver has made available that <see cref="TryPop"/> has not taken yet, as a hint for
+    /// scheduling (inline or worker pool). The guest writes avail->idx and may lie: the answer is clamped to the queue
+    /// size and never used for anything but the choice; TryPop checks every chain itself.
+    /// </summary>
+    public int PeekAvailable()
+    {
+        byte* avail = _avail;
+        if (avail == null) throw new InvalidOperationException(NotAttached);
+        ushort availIdx = Volatile.Read(ref *(ushort*)(avail + AvailIdxOffset));
+        int pending = unchecked((ushort)(availIdx - _nextAvail));
+        return Math.Min(pending, (int)_size);
+    }
+
     private PopResult Broken(string reason)
     {
         LastChainError = reason;

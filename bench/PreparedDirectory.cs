@@ -1,0 +1,63 @@
+namespace VirtioFs.Bench;
+
+/// <summary>
+/// The directory every daemon shares, prepared once: a big file for reads, a file for writes, a directory of 1,000
+/// empty files (lookup, readdirplus), an empty directory for create/unlink, and a directory of files whose inodes the
+/// memory probe looks up. The files are written through the page cache, so reads hit it, for every daemon alike.
+/// </summary>
+internal sealed class PreparedDirectory : IDisposable
+{
+    public const string BigFile = "big.dat";
+    public const string WriteFile = "write.dat";
+    public const string ListDir = "list1000";
+    public const string CreateDir = "create";
+    public const string InodeDir = "inodes";
+
+    private readonly bool _owned;
+
+    public PreparedDirectory(string? root, long bigFileSize, long writeFileSize, int listEntries, int inodeFiles)
+    {
+        _owned = root is null;
+        Root = root ?? Directory.CreateTempSubdirectory("virtiofs-bench-").FullName;
+        Directory.CreateDirectory(Root);
+        BigFileSize = bigFileSize;
+        WriteFileSize = writeFileSize;
+        ListEntries = listEntries;
+        InodeFiles = inodeFiles;
+        WriteFileOfSize(Path.Combine(Root, BigFile), bigFileSize);
+        WriteFileOfSize(Path.Combine(Root, WriteFile), writeFileSize);
+        FillDirectory(Path.Combine(Root, ListDir), "f", listEntries);
+        FillDirectory(Path.Combine(Root, InodeDir), "i", inodeFiles);
+        string create = Path.Combine(Root, CreateDir);
+        if (Directory.Exists(create)) Directory.Delete(create, recursive: true);
+        Directory.CreateDirectory(create);
+    }
+
+    public string Root { get; }
+    public long BigFileSize { get; }
+    public long WriteFileSize { get; }
+    public int ListEntries { get; }
+    public int InodeFiles { get; }
+
+    private static void WriteFileOfSize(string path, long size)
+    {
+        if (File.Exists(path) && new FileInfo(path).Length == size) return;
+        var block = new byte[1 << 20];
+        new Random(42).NextBytes(block);
+        using var f = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        for (long done = 0; done < size; done += block.Length) f.Write(block, 0, (int)Math.Min(block.Length, size - done));
+    }
+
+    private static void FillDirectory(string dir, string prefix, int count)
+    {
+        Directory.CreateDirectory(dir);
+        if (Directory.GetFiles(dir).Length == count) return;
+        foreach (string f in Directory.GetFiles(dir)) File.Delete(f);
+        for (int i = 0; i < count; i++) File.WriteAllBytes(Path.Combine(dir, prefix + i), []);
+    }
+
+    public void Dispose()
+    {
+        if (_owned) Directory.Delete(Root, recursive: true);
+    }
+}

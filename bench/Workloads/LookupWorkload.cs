@@ -1,0 +1,31 @@
+using System.Buffers.Binary;
+using VirtioFs.Bench.Driver;
+using VirtioFs.Frontend.Fuse;
+
+namespace VirtioFs.Bench.Workloads;
+
+/// <summary>LOOKUP of a name in the 1,000-entry directory, then FORGET of the returned node on the hiprio queue.</summary>
+internal sealed class LookupWorkload(SessionSetup setup, int queueIndex) : Workload(setup, queueIndex)
+{
+    private static readonly byte[] Prefix = "f"u8.ToArray();
+
+    public override void Start(Op op, PipelinedClient client)
+    {
+        FormatName(op, Prefix, (long)(NextRandom() % (ulong)Setup.ListDirEntries));
+        RequestSlot s = op.Slot;
+        s.Begin(FuseOpcode.Lookup, Setup.ListDirNode, client.NextUnique());
+        s.Name(op.Name.AsSpan(0, op.NameLength));
+        s.Reply(FuseArgs.EntryOutSize);
+        client.Send(s);
+    }
+
+    public override bool Continue(Op op, PipelinedClient client, int errno, int bodyLength)
+    {
+        if (errno == 0 && bodyLength >= FuseArgs.EntryOutSize)
+        {
+            ulong node = BinaryPrimitives.ReadUInt64LittleEndian(op.Slot.ReplyArgs(8));
+            client.Hiprio.Forget(node, 1);
+        }
+        return true;
+    }
+}
