@@ -21,7 +21,7 @@ internal sealed class ConfinedShare : IDisposable
 {
     private readonly OutsideWatch _watch;
 
-    public ConfinedShare(bool xattr = false, int requestQueues = 1, TimeSpan? clientTimeout = null)
+    public ConfinedShare(bool xattr = false, int requestQueues = 1, TimeSpan? clientTimeout = null, int maxPayload = 1 << 20)
     {
         Root = Directory.CreateTempSubdirectory("vfs-hostile-").FullName;
         SharedDir = Directory.CreateDirectory(Path.Combine(Root, "shared")).FullName;
@@ -38,6 +38,7 @@ internal sealed class ConfinedShare : IDisposable
             new ShareLog((level, line) => { lock (Log) Log.Add($"{level}: {line}"); }, ShareLogLevel.Info));
         Host.Start();
         ClientTimeout = clientTimeout ?? TimeSpan.FromSeconds(10);
+        MaxPayload = maxPayload;
         Connect(requestQueues);
     }
 
@@ -48,18 +49,20 @@ internal sealed class ConfinedShare : IDisposable
     public ShareHost Host { get; }
     public List<string> Log { get; } = new();
     public TimeSpan ClientTimeout { get; }
+    /// <summary>Largest payload per request of the clients: 16 in flight need 2 × 16 × this much guest RAM.</summary>
+    public int MaxPayload { get; }
     public VhostUserFrontend Frontend { get; private set; } = null!;
     public FuseClient Client { get; private set; } = null!;
 
     public void Connect(int requestQueues = 1)
     {
         Frontend = VhostUserFrontend.Connect(SocketPath, new FrontendOptions { RequestQueues = requestQueues, MemorySize = 32UL << 20 }, TimeSpan.FromSeconds(10));
-        Client = new FuseClient(Frontend, 1, new FuseClientOptions { Timeout = ClientTimeout });
+        Client = new FuseClient(Frontend, 1, new FuseClientOptions { Timeout = ClientTimeout, MaxPayload = MaxPayload });
         Assert.Equal(0, Client.Init(out _));
     }
 
     /// <summary>A second client on request queue <paramref name="queue"/> of the same frontend.</summary>
-    public FuseClient ClientOn(int queue) => new(Frontend, queue, new FuseClientOptions { Timeout = ClientTimeout });
+    public FuseClient ClientOn(int queue) => new(Frontend, queue, new FuseClientOptions { Timeout = ClientTimeout, MaxPayload = MaxPayload });
 
     /// <summary>Creates a special file (FIFO, socket, device) on the host with mknod(2).</summary>
     public static unsafe void MakeNode(string path, uint mode, ulong dev)
@@ -112,7 +115,21 @@ internal sealed class ConfinedShare : IDisposable
         finally
         {
             _watch.Dispose();
-            Directory.Delete(Root, recursive: true);
+            RemoveTree(Root);
+        }
+    }
+
+    /// <summary>Deletes a tree whose names may not be valid UTF-8 (a fuzzing guest creates such names): rm -rf copes.</summary>
+    public static void RemoveTree(string root)
+    {
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (IOException)
+        {
+            using var rm = System.Diagnostics.Process.Start("rm", ["-rf", "--", root]);
+            rm.WaitForExit();
         }
     }
 }
