@@ -33,9 +33,10 @@ internal sealed class ConfinedShare : IDisposable
         MakeNode(Path.Combine(OutsideDir, "fifo"), Libc.S_IFIFO | 0x1B6, 0);
         SocketPath = Path.Combine(Directory.CreateDirectory(Path.Combine(Root, "run")).FullName, "vhost-user.sock");
         _watch = new OutsideWatch(Root, "shared", "run");
+        ShareLog = new ShareLog((level, line) => { lock (Log) Log.Add($"{level}: {line}"); }, ShareLogLevel.Info);
         Host = new ShareHost(
             new ShareOptions { SharedDirectory = SharedDir, SocketPath = SocketPath, RequestQueues = requestQueues, Xattr = xattr, Name = "hostile" },
-            new ShareLog((level, line) => { lock (Log) Log.Add($"{level}: {line}"); }, ShareLogLevel.Info));
+            ShareLog);
         Host.Start();
         ClientTimeout = clientTimeout ?? TimeSpan.FromSeconds(10);
         MaxPayload = maxPayload;
@@ -48,6 +49,7 @@ internal sealed class ConfinedShare : IDisposable
     public string SocketPath { get; }
     public ShareHost Host { get; }
     public List<string> Log { get; } = new();
+    public ShareLog ShareLog { get; }
     public TimeSpan ClientTimeout { get; }
     /// <summary>Largest payload per request of the clients: 16 in flight need 2 × 16 × this much guest RAM.</summary>
     public int MaxPayload { get; }
