@@ -12,7 +12,7 @@ namespace VirtioFs.Tests.Robustness;
 /// A guest that looks up a whole tree (CVE-2020-10717, kata #3953, "disconnects after reading 1 million files"):
 /// what each looked-up inode costs the daemon (fds, managed memory, RSS), that FORGET gives every bit back, and that
 /// a guest which runs the daemon out of descriptors gets EMFILE/ENFILE answers while the share keeps serving.
-/// 10,000 files in the default run; scripts/fuzz.sh --tree --files N for more.
+/// 5,000 files in the default run; scripts/fuzz.sh --tree --files N for more.
 /// </summary>
 [Collection(ProcessWideCountsCollection.Name)]
 public sealed class ResourceBoundsTests(ITestOutputHelper output)
@@ -20,7 +20,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
     private const int EMFILE = 24, ENFILE = 23;
     private const int FilesPerDirectory = 1000;
 
-    private static int TreeFiles => int.TryParse(Environment.GetEnvironmentVariable("VIRTIOFS_TREE_FILES"), out int n) ? n : 10_000;
+    private static int TreeFiles => int.TryParse(Environment.GetEnvironmentVariable("VIRTIOFS_TREE_FILES"), out int n) ? n : 5_000;
 
     [Fact]
     public void LookingUpATreeIsMeasuredAndForgetReturnsEverything()
@@ -75,7 +75,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
     public void AGuestThatExhaustsTheFdLimitGetsEmfileAndTheShareKeepsServing()
     {
         using var share = new ConfinedShare(clientTimeout: TimeSpan.FromSeconds(10), maxPayload: 4096);
-        int directories = CreateTree(share.SharedDir, 3000);
+        int directories = CreateTree(share.SharedDir, 1500);
         FuseClient client = share.Client;
         File.WriteAllText(Path.Combine(share.SharedDir, "open-before"), "still readable");
         Assert.Equal(0, client.Lookup(1, "open-before", out FuseEntry kept));
@@ -86,8 +86,8 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         var nodes = new List<ulong>();
         var errors = new Dictionary<int, int>();
         HostileLibc.rlimit saved = GetLimit();
-        // fds are numbered from the lowest free one; 500 above the highest in use leaves room for about 500 inodes.
-        ulong lowered = (ulong)HighestFd() + 500;
+        // New fds take the lowest free number below the limit: leave exactly 500 free numbers (other tests leave holes).
+        ulong lowered = LimitLeavingFree(500);
         SetLimit(new HostileLibc.rlimit { rlim_cur = lowered, rlim_max = saved.rlim_max });
         int getattrDuring, readDuring;
         byte[] buffer = new byte[64];
@@ -114,7 +114,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         share.AssertConfined();
     }
 
-    /// <summary>d000/f000000 ... d(N/1000)/...: empty files, 1000 per directory. Returns the directory count.</summary>
+    /// <summary>d000/f000000 ... d(N/1000)/...: empty files (one mknod each, no open), 1000 per directory. Returns the directory count.</summary>
     internal static int CreateTree(string root, int files)
     {
         int directories = (files + FilesPerDirectory - 1) / FilesPerDirectory;
@@ -122,7 +122,7 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         {
             string dir = Directory.CreateDirectory(Path.Combine(root, $"d{d:D3}")).FullName;
             for (int f = d * FilesPerDirectory; f < Math.Min(files, (d + 1) * FilesPerDirectory); f++)
-                File.Create(Path.Combine(dir, $"f{f:D6}")).Dispose();
+                ConfinedShare.MakeNode(Path.Combine(dir, $"f{f:D6}"), 0x8000 | 0x1A4, 0);
         }
         return directories;
     }
@@ -178,7 +178,17 @@ public sealed class ResourceBoundsTests(ITestOutputHelper output)
         GC.Collect();
     }
 
-    private static int HighestFd() => Directory.GetFiles("/proc/self/fd").Select(f => int.Parse(Path.GetFileName(f))).Max();
+    private static ulong LimitLeavingFree(int free)
+    {
+        var open = Directory.GetFiles("/proc/self/fd").Select(f => int.Parse(Path.GetFileName(f))).ToHashSet();
+        int limit = 0, available = 0;
+        while (available < free)
+        {
+            if (!open.Contains(limit)) available++;
+            limit++;
+        }
+        return (ulong)limit;
+    }
 
     private static int FdLimit() => (int)Math.Min(GetLimit().rlim_cur, int.MaxValue);
 
