@@ -22,6 +22,8 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
     private FuseServer? _server;
     private Thread? _thread;
     private int _stopRequested;
+    private long _internalErrorsAtStop;
+    private Exception? _lastInternalErrorAtStop;
 
     public ShareHost(ShareOptions options, ShareLog? log = null)
     {
@@ -50,6 +52,15 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
 
     /// <summary>Front-ends served since the start.</summary>
     public int ConnectionCount { get; private set; }
+
+    /// <summary>
+    /// Requests that hit a bug in the FUSE server or the file system (answered EIO, never the guest's fault). Should
+    /// stay 0; hostile-guest tests and the fuzzer assert it. Survives Stop, so it can be read afterwards.
+    /// </summary>
+    public long InternalErrors => _server?.InternalErrors ?? _internalErrorsAtStop;
+
+    /// <summary>The exception behind the last internal error, for diagnostics (null if none).</summary>
+    public Exception? LastInternalError => _server?.LastInternalError ?? _lastInternalErrorAtStop;
 
     public event EventHandler<ShareState>? StateChanged;
 
@@ -202,6 +213,11 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
         _listener = null;
         _fileSystem?.Dispose();
         _fileSystem = null;
+        if (_server is not null)
+        {
+            _internalErrorsAtStop = _server.InternalErrors;
+            _lastInternalErrorAtStop = _server.LastInternalError;
+        }
         _server = null;
     }
 

@@ -116,19 +116,20 @@ public sealed partial class VhostUserDevice : IDisposable
             case VhostUserRequest.SetVringErr: SetVringErr(message); break;
             case VhostUserRequest.SetVringEnable: SetVringEnable(message); break;
             case VhostUserRequest.SetConfig:
-                // The virtio-fs config space (tag, queue count) is read-only.
-                _log.Warning("vhost-user: SET_CONFIG refused: the virtio-fs configuration space is read-only");
+                // The virtio-fs config space (tag, queue count) is read-only. The front-end may repeat this at will:
+                // rate limited like guest errors, so it cannot flood the host's log.
+                _log.GuestError(0, static _ => "vhost-user: SET_CONFIG refused: the virtio-fs configuration space is read-only");
                 ok = false;
                 break;
             case VhostUserRequest.SetLogBase:
             case VhostUserRequest.SetLogFd:
                 // We offer neither LOG_ALL nor LOG_SHMFD, so QEMU blocks migration and should never send these; a
                 // front-end that does gets a failed ack (if it asked) and its fds closed, and no unsolicited reply.
-                _log.Warning($"vhost-user: {request} refused: dirty-page logging (migration) is not supported");
+                _log.GuestError(request, static r => $"vhost-user: {r} refused: dirty-page logging (migration) is not supported");
                 ok = false;
                 break;
             case VhostUserRequest.SetBackendReqFd:
-                _log.Warning("vhost-user: SET_BACKEND_REQ_FD ignored: BACKEND_REQ was not offered");
+                _log.GuestError(0, static _ => "vhost-user: SET_BACKEND_REQ_FD ignored: BACKEND_REQ was not offered");
                 ok = false;
                 break;
             default:
@@ -201,7 +202,7 @@ public sealed partial class VhostUserDevice : IDisposable
         }
         else
         {
-            _log.Warning($"vhost-user: GET_CONFIG offset {header.Offset} size {header.PayloadSize} refused");
+            _log.GuestError(header, static h => $"vhost-user: GET_CONFIG offset {h.Offset} size {h.PayloadSize} refused");
         }
         // A reply with size 0 tells the front-end that GET_CONFIG failed (vhost-user.rst).
         int size = ok ? (int)header.PayloadSize : 0;
