@@ -49,8 +49,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         output.WriteLine($"fds {fds} before and after; guest RAM mappings {mappings}; share log lines {share.Log.Count}, suppressed guest lines not counted here");
     }
 
-    private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
+    private static int OpenFds() => ProcessCounts.OpenFds();
 
-    private static int GuestRamMappings() =>
-        File.ReadLines("/proc/self/maps").Count(l => l.Contains("virtiofs-frontend-guest-ram", StringComparison.Ordinal));
+    private static int GuestRamMappings() => ProcessCounts.GuestRamMappings();
 }

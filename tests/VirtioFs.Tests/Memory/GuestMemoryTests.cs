@@ -389,6 +389,8 @@ public unsafe class GuestMemoryTests
             old.Release();
         }
 
+        // On a loaded machine the queue thread may not have run yet: let it do some batches before stopping it.
+        SpinWait.SpinUntil(() => Volatile.Read(ref batches) > 0 || queueFailure is not null, TimeSpan.FromSeconds(10));
         Volatile.Write(ref stop, 1);
         queueThread.Join();
         Assert.Null(queueFailure);

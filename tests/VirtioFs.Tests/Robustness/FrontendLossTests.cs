@@ -109,6 +109,7 @@ public sealed class FrontendLossTests(ITestOutputHelper output)
     {
         public static Counts Take()
         {
+            int fds = VirtioFs.Tests.Share.ProcessCounts.OpenFds();   // settles finalizers first
             int mappings = 0;
             long mappedKiB = 0;
             foreach (string line in File.ReadLines("/proc/self/maps"))
@@ -119,7 +120,7 @@ public sealed class FrontendLossTests(ITestOutputHelper output)
                 mappedKiB += (Convert.ToInt64(range[1], 16) - Convert.ToInt64(range[0], 16)) / 1024;
             }
             string status = File.ReadAllText("/proc/self/status");
-            return new Counts(Directory.GetFiles("/proc/self/fd").Length, mappings, mappedKiB, ShareThreads(), StatusKiB(status, "VmRSS:"));
+            return new Counts(fds, mappings, mappedKiB, ShareThreads(), StatusKiB(status, "VmRSS:"));
         }
 
         /// <summary>Threads of shares (named "virtiofs NAME ..."; the kernel keeps 15 characters): the pool's come and go.</summary>

@@ -8,10 +8,9 @@ namespace VirtioFs.Tests.Share;
 [Collection(ProcessWideCountsCollection.Name)]
 public sealed class ShareLifetimeTests
 {
-    private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
+    private static int OpenFds() => ProcessCounts.OpenFds();
 
-    private static int GuestRamMappings() =>
-        File.ReadLines("/proc/self/maps").Count(l => l.Contains("virtiofs-frontend-guest-ram", StringComparison.Ordinal));
+    private static int GuestRamMappings() => ProcessCounts.GuestRamMappings();
 
     [Fact]
     public void StopClosesTheSocketEveryFdAndEveryMapping()

@@ -236,7 +236,7 @@ public sealed unsafe class VhostUserDeviceTests : IDisposable
     [Fact]
     public void StrayAndExcessFileDescriptorsAreClosed()
     {
-        int before = Directory.GetFiles("/proc/self/fd").Length;
+        int before = VirtioFs.Tests.Share.ProcessCounts.OpenFds();
         using (SafeFd stray = MakeMemfd(4096))
         {
             // SET_OWNER takes no fds; the one attached must not leak.
@@ -247,7 +247,7 @@ public sealed unsafe class VhostUserDeviceTests : IDisposable
             Assert.Throws<VhostUserProtocolException>(() => _peer.Connection.TryReceive(_message));
             _message.CloseUntakenFds();
         }
-        Assert.Equal(before, Directory.GetFiles("/proc/self/fd").Length);
+        Assert.Equal(before, VirtioFs.Tests.Share.ProcessCounts.OpenFds());
     }
 
     [Fact]
