@@ -286,6 +286,9 @@ public sealed unsafe partial class PassthroughFileSystem
 
     public int Release(in FuseContext context, ulong nodeId, ulong fh, uint flags, uint releaseFlags, ulong lockOwner)
     {
+        // The kernel names a lock owner here only for a file that held a flock or OFD lock: that owner is this open
+        // file, which is going away, so its POSIX-lock descriptor goes too.
+        if (lockOwner != 0) DropLockOwner(nodeId, lockOwner);
         if ((releaseFlags & FuseConstants.ReleaseFlockUnlock) != 0 && _options.Flock)
         {
             FileHandle? handle = _handles.Acquire(fh);
