@@ -56,6 +56,12 @@ public sealed unsafe partial class PassthroughFileSystem
     private int AddHandle(int fd, bool isDirectory, out ulong fh, out FuseOpenOutFlags openFlags, Inode? directory = null)
     {
         openFlags = isDirectory ? DirectoryOpenFlags() : FileOpenFlags();
+        if (OverFdQuota())
+        {
+            Libc.close(fd);
+            fh = 0;
+            return ENFILE;
+        }
         if (!_handles.TryAdd(new FileHandle(fd, isDirectory, directory), out fh))
         {
             Libc.close(fd);
@@ -98,6 +104,7 @@ public sealed unsafe partial class PassthroughFileSystem
         fh = 0;
         openFlags = FuseOpenOutFlags.None;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try
@@ -397,6 +404,7 @@ public sealed unsafe partial class PassthroughFileSystem
         fh = 0;
         openFlags = FuseOpenOutFlags.None;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try

@@ -221,6 +221,7 @@ public sealed unsafe partial class PassthroughFileSystem
     {
         entry = default;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try
@@ -248,6 +249,7 @@ public sealed unsafe partial class PassthroughFileSystem
     {
         entry = default;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try
@@ -274,6 +276,7 @@ public sealed unsafe partial class PassthroughFileSystem
     {
         entry = default;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try

@@ -30,6 +30,7 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private readonly ulong _timeoutSeconds;
     private readonly uint _timeoutNanoseconds;
     private readonly XattrMap? _xattrMap;
+    private readonly int _fdQuota;
     private int _disposed;
 
     public PassthroughFileSystem(PassthroughOptions options)
@@ -47,7 +48,8 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         _timeoutNanoseconds = (uint)Math.Min(999_999_999, Math.Round((timeout - Math.Floor(timeout)) * 1e9));
         _privileged = Libc.geteuid() == 0;
         _xattrMap = options.XattrMap is { Length: > 0 } rules ? XattrMap.Parse(rules) : null;
-        FdLimit.Raise(options.RlimitNofile);
+        ulong limit = FdLimit.Raise(options.RlimitNofile);
+        _fdQuota = options.FdQuota ?? (int)Math.Min(int.MaxValue, limit > 2048 ? limit - 1024 : limit / 2);
 
         int rootFd = OpenPath(Libc.AT_FDCWD, options.SharedDirectory, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, "shared directory");
         int procFd = -1;
@@ -197,7 +199,17 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
             Libc.close(fd);
             return errno;
         }
-        ulong nodeId = _inodes.AddLookup(fd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
+        ulong nodeId;
+        if (OverFdQuota())
+        {
+            // At the quota only inodes the guest already knows may be looked up again (they cost no descriptor).
+            Libc.close(fd);
+            if (!_inodes.TryAddLookupIfKnown(KeyOf(st), out nodeId)) return ENFILE;
+        }
+        else
+        {
+            nodeId = _inodes.AddLookup(fd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
+        }
         entry = MakeEntry(nodeId, st, IsSubmountOf(parent, st));
         return 0;
     }
@@ -222,4 +234,11 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     }
 
     private Inode? Acquire(ulong nodeId) => _inodes.Acquire(nodeId);
+
+    /// <summary>
+    /// True when the guest already makes us hold as many descriptors as it may (inodes plus handles): the next one
+    /// is refused with ENFILE, which the guest reports as "too many open files in system", while the daemon goes on
+    /// serving. An inode the guest already knows costs nothing new and may still be looked up.
+    /// </summary>
+    private bool OverFdQuota() => _inodes.Count + _handles.Count >= _fdQuota;
 }

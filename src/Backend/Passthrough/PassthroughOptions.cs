@@ -60,12 +60,20 @@ public sealed class PassthroughOptions
     /// </summary>
     public ulong? RlimitNofile { get; init; }
 
+    /// <summary>
+    /// Most descriptors the guest may make us hold (inodes it knows plus open handles); past it LOOKUP, CREATE and
+    /// OPEN answer ENFILE instead of the daemon running out of descriptors (CVE-2020-10717). Default null: the
+    /// RLIMIT_NOFILE soft limit after raising it, minus 1024 kept for the daemon itself.
+    /// </summary>
+    public int? FdQuota { get; init; }
+
     internal void Validate()
     {
         if (string.IsNullOrEmpty(SharedDirectory)) throw new ArgumentException("SharedDirectory is required.", nameof(SharedDirectory));
         if (!Enum.IsDefined(Cache)) throw new ArgumentOutOfRangeException(nameof(Cache), Cache, "Unknown cache policy.");
         if (Timeout is { } t && (double.IsNaN(t) || t < 0 || t > uint.MaxValue))
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "Timeout must be between 0 and 4294967295 seconds.");
+        if (FdQuota is < 1) throw new ArgumentOutOfRangeException(nameof(FdQuota), FdQuota, "FdQuota must be at least 1.");
         if (MaxOpenHandles < 1) throw new ArgumentOutOfRangeException(nameof(MaxOpenHandles), MaxOpenHandles, "MaxOpenHandles must be at least 1.");
     }
 }
