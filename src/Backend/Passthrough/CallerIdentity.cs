@@ -29,7 +29,9 @@ internal ref struct CallerIdentity
         bool group = context.HasSupplementaryGroup && context.SupplementaryGroup != context.Gid;
         if (context.Uid == 0 && context.Gid == 0 && !group) return 0;
 
+        // Never run as the caller with root's inherited groups still attached (CVE-2022-0358): refuse instead.
         ServingThread.DropSupplementaryGroups();
+        if (!ServingThread.GroupsDropped) return EPERM;
         if (group)
         {
             uint supplementary = context.SupplementaryGroup;

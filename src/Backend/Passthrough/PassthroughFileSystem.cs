@@ -13,8 +13,12 @@ namespace VirtioFs.Backend.Passthrough;
 /// AT_SYMLINK_NOFOLLOW / O_NOFOLLOW, so nothing ever resolves through a symlink;</item>
 /// <item>files are opened for I/O by reopening "/proc/self/fd/N", and only regular files and directories
 /// (CVE-2020-35517: never FIFOs, sockets or devices);</item>
-/// <item>no process-wide state is changed (this runs inside PowerShell): no umask(), chdir() or setuid(). New nodes
-/// get the guest caller's uid/gid with fchownat and their exact mode with fchmod afterwards instead.</item>
+/// <item>no process-wide state is changed (this runs inside PowerShell): no umask(), chdir() or setuid(). Creating
+/// requests run with the guest caller's fsuid/fsgid set per thread (<see cref="CallerIdentity"/>), so the host kernel
+/// gives new nodes their owner, group and set-id bits; the guest's exact permission bits are restored afterwards when
+/// the thread's umask is not 0 (<see cref="ServingThread"/>);</item>
+/// <item>the guest may make us hold at most <see cref="PassthroughOptions.FdQuota"/> descriptors (ENFILE past it),
+/// and RLIMIT_NOFILE is raised at start.</item>
 /// </list>
 /// Thread-safe: several queue threads may call it at once.
 /// </summary>
