@@ -10,6 +10,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache="$repo/.cache/guest"
 guest_src="$repo/tests/EndToEnd/guest"
+helpers_src="$repo/tests/EndToEnd/helpers"
 
 # Load order from DESIGN.md: each module after the ones it depends on (checked below against .modinfo).
 modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci fuse virtiofs)
@@ -48,6 +49,9 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok in
 command -v cpio >/dev/null || missing+=(cpio)
 command -v xz >/dev/null || missing+=(xz-utils)
 command -v zstd >/dev/null || missing+=(zstd)
+# The guest's static C helpers (tests/EndToEnd/helpers): gcc and the static glibc.
+command -v gcc >/dev/null || missing+=(gcc)
+[[ -f /usr/lib/x86_64-linux-gnu/libc.a || -f /usr/lib/aarch64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
 if ((${#missing[@]})); then
     ((EUID == 0)) || die "missing packages (${missing[*]}) and not root: install them first"
     install_packages "${missing[@]}"
@@ -135,6 +139,24 @@ if [[ ! -f $kdir/.complete ]]; then
 fi
 rm -rf "$cache/download"
 
+# --- static helpers --------------------------------------------------------------------------------
+# Each tests/EndToEnd/helpers/NAME.c becomes /e2e/bin/NAME in the guest. Cached by the source's and gcc's hash.
+helpers_out="$cache/helpers"
+mkdir -p "$helpers_out"
+gcc_id=$(gcc --version | head -n 1)
+for src in "$helpers_src"/*.c; do
+    [[ -e $src ]] || continue
+    name=$(basename "$src" .c)
+    want=$( { echo "$gcc_id"; sha256sum "$src"; } | sha256sum | cut -d' ' -f1)
+    if [[ -x $helpers_out/$name && -f $helpers_out/$name.stamp && $(cat "$helpers_out/$name.stamp") == "$want" ]]; then
+        continue
+    fi
+    say "compiling helper $name"
+    gcc -static -O2 -Wall -Wno-unused-result -o "$helpers_out/$name.tmp" "$src" >&2 || die "cannot compile $src"
+    mv -f "$helpers_out/$name.tmp" "$helpers_out/$name"
+    echo "$want" >"$helpers_out/$name.stamp"
+done
+
 # --- initramfs -----------------------------------------------------------------------------------
 initrd="$cache/initramfs.cpio.gz"
 [[ -f $guest_src/init ]] || die "$guest_src/init not found"
@@ -144,6 +166,7 @@ stamp=$(
         echo "$pkg"
         sha256sum "$busybox" "${BASH_SOURCE[0]}" "$kdir/load-order"
         (cd "$guest_src" && find . -type f | LC_ALL=C sort | xargs -d '\n' sha256sum)
+        (cd "$helpers_out" && find . -type f -name '*.stamp' | LC_ALL=C sort | xargs -r -d '\n' cat)
     } | sha256sum | cut -d' ' -f1
 )
 if [[ -f $initrd && -f $cache/initramfs.stamp && $(cat "$cache/initramfs.stamp") == "$stamp" ]]; then
@@ -168,6 +191,11 @@ else
     cp "$kdir/kernel-version" "$img/etc/kernel-version"
     install -m 755 "$guest_src/init" "$img/init"
     find "$guest_src" -maxdepth 1 -type f ! -name init -exec install -m 755 {} "$img/e2e/" \;
+    mkdir -p "$img/e2e/bin"
+    for src in "$helpers_src"/*.c; do
+        [[ -e $src ]] || continue
+        install -m 755 "$helpers_out/$(basename "$src" .c)" "$img/e2e/bin/"
+    done
     (cd "$img" && find . -print0 | LC_ALL=C sort -z | cpio --quiet -o -0 -H newc -R 0:0) | gzip -6 >"$work/initramfs.cpio.gz"
     mv -f "$work/initramfs.cpio.gz" "$initrd"
     echo "$stamp" >"$cache/initramfs.stamp"

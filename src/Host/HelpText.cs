@@ -17,12 +17,22 @@ internal static class HelpText
           --writeback               negotiate the writeback cache
           --no-readdirplus          do not offer READDIRPLUS
           --thread-pool-size N      worker threads per queue (default 0: serve on the queue thread)
+          --xattrmap RULES          map xattr names between guest and host (virtiofsd's rule syntax,
+                                    e.g. ":map:security.:trusted.virtiofs.:")
+          --announce-submounts      flag host mounts inside the share as guest submounts (default on;
+                                    --no-announce-submounts turns it off)
+          --killpriv-v2             negotiate FUSE_HANDLE_KILLPRIV_V2 (default off)
+          --allow-direct-io         honour the guest's O_DIRECT (default: stripped)
+          --rlimit-nofile N         raise RLIMIT_NOFILE to N (default min(1000000, fs.nr_open); 0: leave it)
           --request-queues N        request queues, each with its own thread (default 1; QEMU's
                                     num-request-queues must not exceed it)
           --log-level error|warn|info|debug    (default info; -d means debug)
           --print-capabilities      print the vhost-user JSON that libvirt reads, then exit
-          -o LIST                   C-virtiofsd style options: source=,cache=,xattr,no_xattr,readdirplus,
-                                    no_readdirplus,writeback,no_writeback,readonly,log_level=,thread_pool_size=
+          -o LIST                   C-virtiofsd style options: source=,cache=,timeout=,xattr,no_xattr,
+                                    xattrmap=,readdirplus,no_readdirplus,writeback,no_writeback,readonly,
+                                    flock,no_flock,posix_lock,no_posix_lock,announce_submounts,killpriv_v2,
+                                    no_killpriv_v2,allow_direct_io,no_allow_direct_io,norace,log_level=,
+                                    thread_pool_size=
           -h, --help                this text
           -V, --version             the version
 

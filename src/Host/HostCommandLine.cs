@@ -17,6 +17,11 @@ internal sealed class HostCommandLine
     public CachePolicy Cache = CachePolicy.Auto;
     public bool ReadOnly, Xattr, Writeback, NoReaddirPlus;
     public int ThreadPoolSize;
+    public double? Timeout;
+    public bool PosixLocks, Flock, KillprivV2, AllowDirectIo;
+    public bool AnnounceSubmounts = true;
+    public string? XattrMap;
+    public ulong? RlimitNofile;
     public int RequestQueues = 1;
     public ShareLogLevel LogLevel = ShareLogLevel.Info;
     public bool Help, Version, PrintCapabilities;
@@ -64,12 +69,26 @@ internal sealed class HostCommandLine
                 case "-f" or "--foreground" or "-s": break;   // we never daemonize (vhost-user.rst: don't)
                 case "-d" or "--debug": line.LogLevel = ShareLogLevel.Debug; break;
                 case "--syslog": line.Notes.Add("--syslog is not supported; logging to stderr"); break;
-                case "--sandbox" or "--seccomp" or "--modcaps" or "--rlimit-nofile" or "--socket-group"
-                    or "--inode-file-handles" or "--xattrmap" or "--migration-mode" or "--migration-on-error":
+                case "--xattrmap": line.XattrMap = Next(); break;
+                case "--rlimit-nofile": line.RlimitNofile = ParseULong(name, Next()); break;
+                case "--announce-submounts":
+                    line.AnnounceSubmounts = true;
+                    line.Notes.Add("--announce-submounts is already the default");
+                    break;
+                case "--no-announce-submounts": line.AnnounceSubmounts = false; break;
+                case "--allow-direct-io": line.AllowDirectIo = true; break;
+                case "--killpriv-v2": line.KillprivV2 = true; break;
+                case "--no-killpriv-v2": line.KillprivV2 = false; break;
+                case "--inode-file-handles":
+                    string handles = Next();
+                    if (handles is not ("never" or "prefer" or "mandatory" or "fallback"))
+                        throw new ArgumentException($"Unknown --inode-file-handles mode '{handles}'; use never, prefer or mandatory.");
+                    if (handles != "never") line.Notes.Add($"--inode-file-handles={handles}: inodes are held as O_PATH descriptors (never); RLIMIT_NOFILE is raised instead");
+                    break;
+                case "--sandbox" or "--seccomp" or "--modcaps" or "--socket-group" or "--migration-mode" or "--migration-on-error":
                     line.Notes.Add($"{name}={Next()} is accepted for compatibility and has no effect yet");
                     break;
-                case "--announce-submounts" or "--no-announce-submounts" or "--allow-direct-io" or "--killpriv-v2"
-                    or "--no-killpriv-v2" or "--posix-acl" or "--security-label" or "--allow-mmap" or "--preserve-noatime":
+                case "--posix-acl" or "--security-label" or "--allow-mmap" or "--preserve-noatime":
                     line.Notes.Add($"{name} is accepted for compatibility and has no effect yet");
                     break;
                 default:
@@ -106,8 +125,22 @@ internal sealed class HostCommandLine
                 case "readonly": ReadOnly = true; break;
                 case "log_level": LogLevel = ParseLogLevel(Value()); break;
                 case "thread_pool_size": ThreadPoolSize = ParseInt("thread_pool_size", Value(), 0, 1024); break;
-                case "flock" or "no_flock" or "posix_lock" or "no_posix_lock" or "norace" or "timeout" or "announce_submounts"
-                    or "killpriv_v2" or "no_killpriv_v2" or "allow_direct_io" or "no_allow_direct_io" or "sandbox" or "xattrmap":
+                case "flock": Flock = true; break;
+                case "no_flock": Flock = false; break;
+                case "posix_lock": PosixLocks = true; break;
+                case "no_posix_lock": PosixLocks = false; break;
+                case "timeout": Timeout = ParseSeconds(Value()); break;
+                case "announce_submounts": AnnounceSubmounts = true; break;
+                case "killpriv_v2": KillprivV2 = true; break;
+                case "no_killpriv_v2": KillprivV2 = false; break;
+                case "allow_direct_io": AllowDirectIo = true; break;
+                case "no_allow_direct_io": AllowDirectIo = false; break;
+                case "xattrmap": XattrMap = Value(); break;
+                case "norace":
+                    // The C virtiofsd's norace turns off a racy path-based fallback used when /proc/self/fd is missing;
+                    // we always work through descriptors and /proc/self/fd, so there is nothing to turn off.
+                    break;
+                case "sandbox":
                     Notes.Add($"-o {item} is accepted for compatibility and has no effect yet");
                     break;
                 default: throw new ArgumentException($"Unknown -o option '{key}'. Run with --help for the list.");
@@ -133,6 +166,21 @@ internal sealed class HostCommandLine
         _ => throw new ArgumentException($"Unknown log level '{value}'; use error, warn, info or debug."),
     };
 
+    private static double ParseSeconds(string text)
+    {
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds) ||
+            double.IsNaN(seconds) || seconds < 0 || seconds > uint.MaxValue)
+            throw new ArgumentException($"-o timeout needs a number of seconds from 0 to 4294967295, not '{text}'.");
+        return seconds;
+    }
+
+    private static ulong ParseULong(string name, string text)
+    {
+        if (!ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong n))
+            throw new ArgumentException($"Option '{name}' needs a whole number, not '{text}'.");
+        return n;
+    }
+
     private static int ParseInt(string name, string text, int min, int max)
     {
         if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) || n < min || n > max)
@@ -144,6 +192,7 @@ internal sealed class HostCommandLine
     {
         if (SharedDir is null) throw new ArgumentException("No shared directory. Pass --shared-dir DIR (or -o source=DIR).");
         if ((SocketPath is null) == (Fd is null)) throw new ArgumentException("Pass exactly one of --socket-path PATH and --fd N.");
+        if (XattrMap is not null) VirtioFs.Backend.Passthrough.XattrMap.Parse(XattrMap);   // a bad rule is named now, not at start
         return new ShareOptions
         {
             SharedDirectory = SharedDir,
@@ -158,6 +207,14 @@ internal sealed class HostCommandLine
             ReaddirPlus = !NoReaddirPlus && Cache != CachePolicy.Never,
             ThreadPoolSize = ThreadPoolSize,
             RequestQueues = RequestQueues,
+            Timeout = Timeout,
+            PosixLocks = PosixLocks,
+            Flock = Flock,
+            AnnounceSubmounts = AnnounceSubmounts,
+            KillprivV2 = KillprivV2,
+            AllowDirectIo = AllowDirectIo,
+            XattrMap = XattrMap,
+            RlimitNofile = RlimitNofile,
         };
     }
 }

@@ -9,7 +9,7 @@ namespace VirtioFs.Backend.Fuse;
 /// answer the kernel's requests with <paramref name="threads"/> threads. Used by host-side tests and as a fast
 /// conformance path (no guest needed). Needs CAP_SYS_ADMIN.
 /// </summary>
-public sealed unsafe class DevFuseMount : IDisposable
+public sealed unsafe class DevFuseMount : IDisposable, IFuseDeferredReplies
 {
     private readonly FuseServer _server;
     private readonly int _fuseFd;
@@ -83,7 +83,8 @@ public sealed unsafe class DevFuseMount : IDisposable
 
     private void Serve()
     {
-        using var worker = new FuseWorker();
+        // Our own thread for its whole life: private umask 0 and no inherited groups, as a queue thread.
+        using var worker = new FuseWorker(dedicatedThread: true) { DeferredReplies = this };
         byte* requestBuffer = (byte*)NativeMemory.AlignedAlloc((nuint)_bufferSize, 4096);
         byte* replyBuffer = (byte*)NativeMemory.AlignedAlloc((nuint)_bufferSize, 4096);
         var request = new SegmentList(1);
@@ -120,6 +121,7 @@ public sealed unsafe class DevFuseMount : IDisposable
                 reply.TryAdd(replyBuffer, (uint)_bufferSize);
                 int length = _server.HandleRequest(worker, request, reply);
                 Interlocked.Increment(ref _requests);
+                if (length == FuseServer.DeferredReply) continue;   // answered later through Complete
                 if (length > 0 && Libc.write(_fuseFd, replyBuffer, (nuint)length) < 0)
                 {
                     Errno errno = Libc.LastErrno;
@@ -140,6 +142,26 @@ public sealed unsafe class DevFuseMount : IDisposable
         }
     }
 
+    /// <summary>/dev/fuse takes a reply from any thread, by its unique: nothing to keep.</summary>
+    object IFuseDeferredReplies.Defer() => this;
+
+    void IFuseDeferredReplies.Complete(object token, ReadOnlySpan<byte> reply)
+    {
+        // Under the gate, so the descriptor cannot be closed (and its number reused) under the write.
+        lock (_completionGate)
+        {
+            if (_closed) return;
+            fixed (byte* bytes = reply)
+            {
+                // ENOENT: the kernel gave up on the request (interrupted); ENODEV: unmounted meanwhile. Both are fine.
+                Libc.write(_fuseFd, bytes, (nuint)reply.Length);
+            }
+        }
+    }
+
+    private readonly object _completionGate = new();
+    private bool _closed;
+
     /// <summary>Lazily unmounts (MNT_DETACH), stops and joins the threads, and closes /dev/fuse.</summary>
     public void Dispose()
     {
@@ -148,7 +170,11 @@ public sealed unsafe class DevFuseMount : IDisposable
         Libc.EventfdSignal(_stopFd);
         foreach (Thread thread in _threads) thread?.Join();
         // Closing the channel aborts the connection: anything still using the detached mount gets ENOTCONN.
-        Libc.close(_fuseFd);
+        lock (_completionGate)
+        {
+            _closed = true;
+            Libc.close(_fuseFd);
+        }
         Libc.close(_stopFd);
     }
 }

@@ -18,6 +18,10 @@ internal unsafe ref struct FuseCall
     public readonly ulong ReplyRoom;
     public Span<byte> Args;
 
+    /// <summary>The FUSE_EXT_GROUPS group of this request, when it carried exactly one and the guest may send it.</summary>
+    public uint SupplementaryGroup;
+    public bool HasSupplementaryGroup;
+
     public FuseCall(FuseWorker worker, in FuseInHeader header, ReadOnlySpan<IoSegment> request, ReadOnlySpan<IoSegment> reply, ulong replyRoom)
     {
         Worker = worker;
@@ -26,9 +30,13 @@ internal unsafe ref struct FuseCall
         Reply = reply;
         ReplyRoom = replyRoom;
         Args = default;
+        SupplementaryGroup = 0;
+        HasSupplementaryGroup = false;
     }
 
-    public readonly FuseContext Context => new(Header.Uid, Header.Gid, Header.Pid, Header.Unique);
+    public readonly FuseContext Context => HasSupplementaryGroup
+        ? new(Header.Uid, Header.Gid, Header.Pid, Header.Unique, SupplementaryGroup)
+        : new(Header.Uid, Header.Gid, Header.Pid, Header.Unique);
 
     public readonly ulong NodeId => Header.NodeId;
 

@@ -10,7 +10,7 @@ public sealed unsafe partial class FuseServer
     {
         if (!call.TryArg(0, out FuseOpenIn args)) return call.Error(FuseErrno.EINVAL);
         if (!call.HasRoom((ulong)sizeof(FuseOpenOut))) return call.Error(FuseErrno.EINVAL);
-        int errno = _fs.Open(call.Context, call.NodeId, args.Flags, out ulong fh, out FuseOpenOutFlags openFlags);
+        int errno = _fs.Open(call.Context, call.NodeId, args.Flags, args.OpenFlags, out ulong fh, out FuseOpenOutFlags openFlags);
         return errno != 0 ? call.Error(errno) : call.Ok(new FuseOpenOut { Fh = fh, OpenFlags = (uint)openFlags });
     }
 
@@ -20,7 +20,7 @@ public sealed unsafe partial class FuseServer
         if (!call.HasRoom((ulong)(sizeof(FuseEntryOut) + sizeof(FuseOpenOut)))) return call.Error(FuseErrno.EINVAL);
         int errno = call.TakeName(sizeof(FuseCreateIn), allowDots: false, out FuseName name, out _);
         if (errno != 0) return call.Error(errno);
-        errno = _fs.Create(call.Context, call.NodeId, name, args.Mode, args.Flags, args.Umask,
+        errno = _fs.Create(call.Context, call.NodeId, name, args.Mode, args.Flags, args.Umask, args.OpenFlags,
             out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags);
         if (errno != 0) return call.Error(errno);
         return call.Ok(entry, new FuseOpenOut { Fh = fh, OpenFlags = (uint)openFlags });
@@ -91,6 +91,31 @@ public sealed unsafe partial class FuseServer
         if (!call.HasRoom((ulong)sizeof(FuseLseekOut))) return call.Error(FuseErrno.EINVAL);
         int errno = _fs.Lseek(call.Context, call.NodeId, args.Fh, args.Offset, args.Whence, out ulong result);
         return errno != 0 ? call.Error(errno) : call.Ok(new FuseLseekOut { Offset = result });
+    }
+
+    private int TmpFile(ref FuseCall call)
+    {
+        // fuse_create_in, then a name the kernel makes up for the unnamed dentry ("/" on 6.x): never used.
+        if (!call.TryArg(0, out FuseCreateIn args)) return call.Error(FuseErrno.EINVAL);
+        if (!call.HasRoom((ulong)(sizeof(FuseEntryOut) + sizeof(FuseOpenOut)))) return call.Error(FuseErrno.EINVAL);
+        int errno = _fs.TmpFile(call.Context, call.NodeId, args.Mode, args.Flags, args.Umask,
+            out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags);
+        if (errno != 0) return call.Error(errno);
+        return call.Ok(entry, new FuseOpenOut { Fh = fh, OpenFlags = (uint)openFlags });
+    }
+
+    private int CopyFileRange(ref FuseCall call)
+    {
+        if (!call.TryArg(0, out FuseCopyFileRangeIn args)) return call.Error(FuseErrno.EINVAL);
+        if (!call.HasRoom((ulong)sizeof(FuseWriteOut))) return call.Error(FuseErrno.EINVAL);
+        int errno = _fs.CopyFileRange(call.Context, call.NodeId, args.FhIn, args.OffIn, args.NodeIdOut, args.FhOut, args.OffOut,
+            args.Len, args.Flags, out ulong copied);
+        if (errno != 0) return call.Error(errno);
+        // fuse_write_out.size is 32 bits: the kernel never asks for more than fits (it clamps len to UINT_MAX... minus
+        // a page); a file system reporting more is a bug.
+        if (copied > uint.MaxValue || copied > args.Len) return call.Error(FuseErrno.EIO);
+        call.Worker.LastDataWritten = (long)copied;
+        return call.Ok(new FuseWriteOut { Size = (uint)copied });
     }
 
     private int Fallocate(ref FuseCall call)

@@ -18,6 +18,13 @@ public sealed unsafe partial class FuseServer
         return errno != 0 ? call.Error(errno) : call.Ok(statfs);
     }
 
+    private int SyncFs(ref FuseCall call)
+    {
+        // fuse_syncfs_in is 8 bytes of padding: nothing to check but its presence.
+        if (call.Args.Length < 8) return call.Error(FuseErrno.EINVAL);
+        return Result(ref call, _fs.SyncFs(call.Context, call.NodeId));
+    }
+
     private int Access(ref FuseCall call)
     {
         if (!call.TryArg(0, out FuseAccessIn args)) return call.Error(FuseErrno.EINVAL);

@@ -9,11 +9,13 @@ public sealed partial class FuseServer
     internal const FuseInitFlags AlwaysOffered =
         FuseInitFlags.AsyncRead | FuseInitFlags.ParallelDirops | FuseInitFlags.BigWrites | FuseInitFlags.AutoInvalData |
         FuseInitFlags.AsyncDio | FuseInitFlags.HasIoctlDir | FuseInitFlags.AtomicOTrunc | FuseInitFlags.MaxPages |
-        FuseInitFlags.InitExt;
+        FuseInitFlags.InitExt | FuseInitFlags.CreateSuppGroup;
 
     /// <summary>Optional capabilities a file system may ask for in <see cref="IFileSystem.Init"/>.</summary>
     internal const FuseInitFlags FileSystemOptional =
-        FuseInitFlags.DoReaddirplus | FuseInitFlags.ReaddirplusAuto | FuseInitFlags.WritebackCache;
+        FuseInitFlags.DoReaddirplus | FuseInitFlags.ReaddirplusAuto | FuseInitFlags.WritebackCache |
+        FuseInitFlags.PosixLocks | FuseInitFlags.FlockLocks | FuseInitFlags.HandleKillprivV2 | FuseInitFlags.Submounts |
+        FuseInitFlags.DirectIoAllowMmap;
 
     private unsafe int Init(ref FuseCall call)
     {
@@ -38,6 +40,7 @@ public sealed partial class FuseServer
         {
             // INIT wipes earlier state: DESTROY may never have come (guest reboot, crashed driver).
             _initialized = false;
+            _lockWaiter.CancelAll();
             _fs.Destroy();
             FuseInitFlags wanted = _fs.Init(capable) & FileSystemOptional;
             negotiated = (AlwaysOffered | wanted) & capable;
@@ -67,6 +70,7 @@ public sealed partial class FuseServer
         lock (_initGate)
         {
             _initialized = false;
+            _lockWaiter.CancelAll();
             _fs.Destroy();
         }
         return call.Ok();
@@ -102,7 +106,19 @@ public sealed partial class FuseServer
                 if (batch.Count > present) call.Worker.LastError = FuseErrno.EINVAL;
                 break;
             case FuseOpcode.Interrupt:
-                // We handle requests synchronously, so there is never anything to interrupt; no reply is due.
+                // Only a parked SETLKW can be interrupted (every other request is answered before the next is read):
+                // it is answered EINTR. The INTERRUPT itself gets no reply.
+                if (argsLength >= 8 && SegmentIo.TryRead(call.Request, FuseConstants.InHeaderSize, out FuseInterruptIn interrupt))
+                {
+                    _lockWaiter.Cancel(interrupt.Unique);
+                }
+                else
+                {
+                    call.Worker.LastError = FuseErrno.EINVAL;
+                }
+                break;
+            case FuseOpcode.NotifyReply:
+                // We never send FUSE_NOTIFY_RETRIEVE, so there is nothing to match it with: dropped, as virtiofsd does.
                 break;
         }
     }

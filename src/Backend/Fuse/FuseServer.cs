@@ -24,6 +24,15 @@ public sealed partial class FuseServer
         options.Validate();
         _fs = fileSystem;
         Options = options;
+        _lockWaiter = new LockWaiter(fileSystem, CountInternalError);
+    }
+
+    private readonly LockWaiter _lockWaiter;
+
+    private void CountInternalError(Exception exception)
+    {
+        Interlocked.Increment(ref _internalErrors);
+        LastInternalError = exception;
     }
 
     public FuseServerOptions Options { get; }
@@ -68,7 +77,8 @@ public sealed partial class FuseServer
         worker.LastOpcode = header.Opcode;
         var call = new FuseCall(worker, header, requestSegments, reply.AsSpan(), reply.TotalLength);
         var opcode = (FuseOpcode)header.Opcode;
-        bool noReply = opcode is FuseOpcode.Forget or FuseOpcode.BatchForget or FuseOpcode.Interrupt;
+        // NOTIFY_REPLY answers a retrieve notification (we never send one); the kernel expects no reply to it either.
+        bool noReply = opcode is FuseOpcode.Forget or FuseOpcode.BatchForget or FuseOpcode.Interrupt or FuseOpcode.NotifyReply;
 
         // Who might lie: the guest writes in_header.len and total_extlen; both must describe exactly the bytes given.
         ulong extensionBytes = (ulong)header.TotalExtLen * 8;
@@ -82,6 +92,10 @@ public sealed partial class FuseServer
             return call.Error(FuseErrno.EINVAL);
         }
         ulong argsLength = total - FuseConstants.InHeaderSize - extensionBytes;
+        if (extensionBytes != 0 && (_negotiated & FuseInitFlags.CreateSuppGroup) != 0)
+        {
+            ReadSupplementaryGroup(ref call, FuseConstants.InHeaderSize + argsLength, extensionBytes);
+        }
 
         try
         {
@@ -111,8 +125,7 @@ public sealed partial class FuseServer
         catch (Exception exception)
         {
             // A bug, not the guest's fault: answer EIO so the share keeps serving, and count it.
-            Interlocked.Increment(ref _internalErrors);
-            LastInternalError = exception;
+            CountInternalError(exception);
             return noReply ? 0 : call.Error(FuseErrno.EIO);
         }
     }
@@ -124,6 +137,7 @@ public sealed partial class FuseServer
         {
             _initialized = false;
             _negotiated = FuseInitFlags.None;
+            _lockWaiter.CancelAll();
             _fs.Destroy();
         }
     }
@@ -164,9 +178,41 @@ public sealed partial class FuseServer
         FuseOpcode.ListXattr => ListXattr(ref call),
         FuseOpcode.SetXattr => SetXattr(ref call),
         FuseOpcode.RemoveXattr => RemoveXattr(ref call),
-        // Locks, ioctl, poll, bmap, tmpfile, DAX mappings, copy_file_range, syncfs, statx and anything unknown.
+        FuseOpcode.GetLk => GetLk(ref call),
+        FuseOpcode.SetLk => SetLk(ref call, wait: false),
+        FuseOpcode.SetLkw => SetLk(ref call, wait: true),
+        FuseOpcode.CopyFileRange => CopyFileRange(ref call),
+        FuseOpcode.SyncFs => SyncFs(ref call),
+        FuseOpcode.TmpFile => TmpFile(ref call),
+        // IOCTL and POLL: ENOSYS, as both virtiofsd answer (the guest then stops sending POLL and fails the ioctl with
+        // ENOTTY); BMAP (block devices only), DAX mappings (never negotiated), STATX and anything unknown: ENOSYS.
         _ => call.Error(FuseErrno.ENOSYS),
     };
+
+    /// <summary>
+    /// Finds FUSE_EXT_GROUPS among the request extensions (fuse_ext_header records after the arguments). Who might
+    /// lie: the guest writes every size; a record that does not fit, or a group list other than exactly one group
+    /// (all the kernel ever sends), is ignored, so the request runs with the caller's own gid only.
+    /// </summary>
+    private static void ReadSupplementaryGroup(ref FuseCall call, ulong offset, ulong length)
+    {
+        ulong end = offset + length;
+        while (end - offset >= 8)
+        {
+            if (!SegmentIo.TryRead(call.Request, offset, out ulong record)) return;
+            uint size = unchecked((uint)record);
+            uint type = (uint)(record >> 32);
+            if (size < 8 || size % 8 != 0 || size > end - offset) return;
+            if (type == FuseConstants.ExtGroups && size >= 16 &&
+                SegmentIo.TryRead(call.Request, offset + 8, out ulong groups) && unchecked((uint)groups) == 1)
+            {
+                call.SupplementaryGroup = (uint)(groups >> 32);
+                call.HasSupplementaryGroup = true;
+                return;
+            }
+            offset += size;
+        }
+    }
 
     /// <summary>Answers with <paramref name="errno"/> when non-zero, else runs the success reply.</summary>
     private static int Result(ref FuseCall call, int errno) => errno == 0 ? call.Ok() : call.Error(errno);

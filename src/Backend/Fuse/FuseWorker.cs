@@ -25,6 +25,23 @@ public sealed unsafe class FuseWorker : IDisposable
         _fsScratch = (byte*)NativeMemory.AlignedAlloc(FileSystemScratchSize, 64);
     }
 
+    /// <summary>
+    /// A worker for the calling thread. With <paramref name="dedicatedThread"/> (the thread serves requests until it
+    /// ends, and is ours: a queue thread, a /dev/fuse thread), the thread also gets its own umask of 0 and drops its
+    /// inherited supplementary groups (<see cref="ServingThread.PrepareDedicated"/>), as virtiofsd does for its process.
+    /// </summary>
+    public FuseWorker(bool dedicatedThread) : this()
+    {
+        if (dedicatedThread) ServingThread.PrepareDedicated();
+    }
+
+    /// <summary>
+    /// Set by a transport that can answer requests later (see <see cref="IFuseDeferredReplies"/>). Null (the default):
+    /// every request is answered inside HandleRequest, and a SETLKW that would have to wait answers EOPNOTSUPP, as
+    /// the C virtiofsd always does.
+    /// </summary>
+    public IFuseDeferredReplies? DeferredReplies { get; set; }
+
     /// <summary>The opcode of the last request (0 when it was too short to have one).</summary>
     public uint LastOpcode { get; internal set; }
 

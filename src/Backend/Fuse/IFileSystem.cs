@@ -91,14 +91,15 @@ public interface IFileSystem
         return ENOSYS;
     }
 
-    int Open(in FuseContext context, ulong nodeId, uint flags, out ulong fh, out FuseOpenOutFlags openFlags)
+    /// <summary>OPEN; <paramref name="openInFlags"/> is fuse_open_in.open_flags (FUSE_OPEN_KILL_SUIDGID).</summary>
+    int Open(in FuseContext context, ulong nodeId, uint flags, uint openInFlags, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         fh = 0;
         openFlags = FuseOpenOutFlags.None;
         return ENOSYS;
     }
 
-    int Create(in FuseContext context, ulong parent, FuseName name, uint mode, uint flags, uint umask,
+    int Create(in FuseContext context, ulong parent, FuseName name, uint mode, uint flags, uint umask, uint openInFlags,
         out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         entry = default;
@@ -178,4 +179,42 @@ public interface IFileSystem
     int SetXattr(in FuseContext context, ulong nodeId, FuseName name, ReadOnlySpan<byte> value, uint flags) => ENOSYS;
 
     int RemoveXattr(in FuseContext context, ulong nodeId, FuseName name) => ENOSYS;
+
+    /// <summary>
+    /// GETLK: the first lock that would conflict with <paramref name="request"/> for <paramref name="owner"/>, or
+    /// Type = F_UNLCK when there is none.
+    /// </summary>
+    int GetLk(in FuseContext context, ulong nodeId, ulong fh, ulong owner, in FuseFileLock request, out FuseFileLock conflict)
+    {
+        conflict = default;
+        return ENOSYS;
+    }
+
+    /// <summary>
+    /// SETLK / SETLKW: take or release a POSIX record lock for <paramref name="owner"/> (or, with
+    /// <paramref name="flock"/>, a BSD flock on the handle). Never blocks: answers EAGAIN when another owner holds a
+    /// conflicting lock; the server turns that into a wait for SETLKW.
+    /// </summary>
+    int SetLk(in FuseContext context, ulong nodeId, ulong fh, ulong owner, in FuseFileLock request, bool flock) => ENOSYS;
+
+    /// <summary>COPY_FILE_RANGE between two open handles; <paramref name="copied"/> may be short.</summary>
+    int CopyFileRange(in FuseContext context, ulong nodeIn, ulong fhIn, ulong offsetIn, ulong nodeOut, ulong fhOut, ulong offsetOut,
+        ulong length, ulong flags, out ulong copied)
+    {
+        copied = 0;
+        return ENOSYS;
+    }
+
+    /// <summary>SYNCFS: flush the file system that holds <paramref name="nodeId"/>.</summary>
+    int SyncFs(in FuseContext context, ulong nodeId) => ENOSYS;
+
+    /// <summary>TMPFILE: an unnamed regular file in <paramref name="parent"/> (open(O_TMPFILE)), opened, with one lookup.</summary>
+    int TmpFile(in FuseContext context, ulong parent, uint mode, uint flags, uint umask,
+        out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
+    {
+        entry = default;
+        fh = 0;
+        openFlags = FuseOpenOutFlags.None;
+        return ENOSYS;
+    }
 }

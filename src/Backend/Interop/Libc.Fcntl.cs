@@ -30,4 +30,42 @@ internal static unsafe partial class Libc
     internal const int AT_SYMLINK_FOLLOW = 0x400, AT_EMPTY_PATH = 0x1000;
 
     internal const int F_DUPFD_CLOEXEC = 1030;
+
+    /// <summary>struct flock (LP64: 32 bytes). l_pid must be 0 for the open-file-description commands.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct flock_t
+    {
+        public short l_type;
+        public short l_whence;
+        public long l_start;
+        public long l_len;
+        public int l_pid;
+    }
+
+    /// <summary>fcntl with a struct flock argument (F_OFD_GETLK / F_OFD_SETLK).</summary>
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial int fcntl(int fd, int cmd, flock_t* flock);
+
+    /// <summary>Open-file-description locks: owned by the open file, not the process (so threads don't matter).</summary>
+    internal const int F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
+    internal const short F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+
+    /// <summary>__O_TMPFILE | O_DIRECTORY, as glibc's O_TMPFILE.</summary>
+    internal static int O_TMPFILE => 0x400000 | O_DIRECTORY;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct file_handle_header
+    {
+        public uint handle_bytes;
+        public int handle_type;
+    }
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int name_to_handle_at(int dirfd, byte* pathname, file_handle_header* handle, int* mount_id, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int open_by_handle_at(int mount_fd, file_handle_header* handle, int flags);
+
+    /// <summary>MAX_HANDLE_SZ: the largest file handle any file system produces.</summary>
+    internal const int MAX_HANDLE_SZ = 128;
 }

@@ -69,7 +69,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int futimens(int fd, timespec* times);
 
-    internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_BASIC_STATS = 0x7ff;
+    internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_BASIC_STATS = 0x7ff, STATX_MNT_ID = 0x1000;
 
     internal const uint S_IFMT = 0xF000, S_IFSOCK = 0xC000, S_IFLNK = 0xA000, S_IFREG = 0x8000, S_IFBLK = 0x6000;
     internal const uint S_IFDIR = 0x4000, S_IFCHR = 0x2000, S_IFIFO = 0x1000;

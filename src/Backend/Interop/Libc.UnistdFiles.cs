@@ -35,6 +35,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial nint pwrite(int fd, void* buf, nuint count, long offset);
 
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial nint copy_file_range(int fd_in, long* off_in, int fd_out, long* off_out, nuint len, uint flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int syncfs(int fd);
+
     internal const int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
     internal const int F_OK = 0, X_OK = 1, W_OK = 2, R_OK = 4;
 

@@ -10,11 +10,18 @@ internal sealed class FileHandle
 {
     private int _references = 1;
 
-    public FileHandle(int fd, bool isDirectory)
+    public FileHandle(int fd, bool isDirectory, Inode? directory = null)
     {
         Fd = fd;
         IsDirectory = isDirectory;
+        Directory = directory;
     }
+
+    /// <summary>
+    /// For a directory handle, the directory's inode: only its immutable facts (device, mount id) are read, for the
+    /// submount flag of READDIRPLUS entries. Not a counted reference, and its descriptor is never used.
+    /// </summary>
+    public Inode? Directory { get; }
 
     public int Fd { get; }
 

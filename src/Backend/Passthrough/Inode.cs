@@ -12,13 +12,20 @@ internal sealed class Inode
 {
     private int _references = 1;
 
-    public Inode(ulong nodeId, int fd, InodeKey key, uint fileType)
+    public Inode(ulong nodeId, int fd, InodeKey key, uint fileType, ulong mountId)
     {
         NodeId = nodeId;
         Fd = fd;
         Key = key;
         FileType = fileType;
+        MountId = mountId;
     }
+
+    /// <summary>statx's stx_mnt_id (0 when unknown): tells a submount root from its parent directory.</summary>
+    public ulong MountId { get; }
+
+    /// <summary>POSIX-lock descriptors, one per guest lock owner (see PassthroughFileSystem.Locks.cs); lazily made.</summary>
+    internal LockOwners? Locks;
 
     public ulong NodeId { get; }
 
@@ -43,6 +50,8 @@ internal sealed class Inode
     /// <summary>Drops one reference; the last one closes the descriptor.</summary>
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0) Libc.close(Fd);
+        if (Interlocked.Decrement(ref _references) != 0) return;
+        Locks?.CloseAll();
+        Libc.close(Fd);
     }
 }

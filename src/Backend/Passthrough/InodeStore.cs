@@ -46,14 +46,14 @@ internal sealed class InodeStore
     /// Adds one lookup for the inode behind <paramref name="fd"/> (an O_PATH descriptor this call takes over):
     /// a known inode keeps its descriptor and this one is closed.
     /// </summary>
-    public ulong AddLookup(int fd, InodeKey key, uint fileType)
+    public ulong AddLookup(int fd, InodeKey key, uint fileType, ulong mountId)
     {
         Inode? known;
         lock (_gate)
         {
             if (!_byKey.TryGetValue(key, out known))
             {
-                var inode = new Inode(_nextId++, fd, key, fileType) { LookupCount = 1 };
+                var inode = new Inode(_nextId++, fd, key, fileType, mountId) { LookupCount = 1 };
                 _byId.Add(inode.NodeId, inode);
                 _byKey.Add(key, inode);
                 return inode.NodeId;

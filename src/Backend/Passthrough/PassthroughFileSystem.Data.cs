@@ -16,7 +16,10 @@ public sealed unsafe partial class PassthroughFileSystem
     /// <summary>iovecs built per preadv/pwritev call, on the stack (Linux's UIO_FASTIOV is 8; chains are rarely longer).</summary>
     private const int IovecBatch = 64;
 
-    public int Open(in FuseContext context, ulong nodeId, uint flags, out ulong fh, out FuseOpenOutFlags openFlags)
+    /// <summary>FUSE_OPEN_KILL_SUIDGID in fuse_open_in.open_flags (killpriv_v2): an O_TRUNC open by an unprivileged caller.</summary>
+    private const uint OpenKillSuidgid = 1;
+
+    public int Open(in FuseContext context, ulong nodeId, uint flags, uint openInFlags, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         fh = 0;
         openFlags = FuseOpenOutFlags.None;
@@ -24,7 +27,9 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
-            return OpenInode(inode, unchecked((int)flags), out fh, out openFlags);
+            int errno = OpenInode(inode, unchecked((int)flags), out fh, out openFlags);
+            if (errno == 0 && (openInFlags & OpenKillSuidgid) != 0 && (flags & (uint)Libc.O_TRUNC) != 0) KillPrivileges(fh);
+            return errno;
         }
         finally
         {
@@ -43,13 +48,21 @@ public sealed unsafe partial class PassthroughFileSystem
         if (_options.ReadOnly && ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY || (flags & Libc.O_TRUNC) != 0)) return EROFS;
         int fd = Reopen(inode, flags);
         if (fd < 0) return -fd;
-        return AddHandle(fd, inode.IsDirectory, out fh, out openFlags);
+        int errno = AddHandle(fd, inode.IsDirectory, out fh, out openFlags, inode.IsDirectory ? inode : null);
+        if (errno == 0 && (flags & Libc.O_DIRECT) != 0 && !inode.IsDirectory) openFlags |= FuseOpenOutFlags.DirectIo;
+        return errno;
     }
 
-    private int AddHandle(int fd, bool isDirectory, out ulong fh, out FuseOpenOutFlags openFlags)
+    private int AddHandle(int fd, bool isDirectory, out ulong fh, out FuseOpenOutFlags openFlags, Inode? directory = null)
     {
         openFlags = isDirectory ? DirectoryOpenFlags() : FileOpenFlags();
-        if (!_handles.TryAdd(new FileHandle(fd, isDirectory), out fh))
+        if (OverFdQuota())
+        {
+            Libc.close(fd);
+            fh = 0;
+            return ENFILE;
+        }
+        if (!_handles.TryAdd(new FileHandle(fd, isDirectory, directory), out fh))
         {
             Libc.close(fd);
             return ENFILE;   // the guest's handle quota: an error for it, not fd exhaustion for the host
@@ -84,13 +97,14 @@ public sealed unsafe partial class PassthroughFileSystem
         return flags | Libc.O_CLOEXEC;
     }
 
-    public int Create(in FuseContext context, ulong parent, FuseName name, uint mode, uint flags, uint umask,
+    public int Create(in FuseContext context, ulong parent, FuseName name, uint mode, uint flags, uint umask, uint openInFlags,
         out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         entry = default;
         fh = 0;
         openFlags = FuseOpenOutFlags.None;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try
@@ -98,15 +112,23 @@ public sealed unsafe partial class PassthroughFileSystem
             int openFlagsHost = SanitizeOpenFlags(unchecked((int)flags));
             fixed (byte* p = name.NulTerminated)
             {
-                // Always O_EXCL|O_NOFOLLOW: we only ever create, never open an existing node here (CVE-2020-35517).
-                int fd = Libc.openat(dir.Fd, p, openFlagsHost | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW, mode & 0xFFF);
+                int fd;
+                int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
+                if (errno != 0) return errno;
+                using (caller)
+                {
+                    // Always O_EXCL|O_NOFOLLOW: we only ever create, never open an existing node here (CVE-2020-35517).
+                    fd = Libc.openat(dir.Fd, p, openFlagsHost | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW, mode & 0xFFF);
+                    errno = fd < 0 ? LastErrno : 0;
+                }
                 if (fd < 0)
                 {
-                    int errno = LastErrno;
                     if (errno != EEXIST || (flags & (uint)Libc.O_EXCL) != 0) return errno;
-                    return CreateExisting(dir, p, unchecked((int)flags), out entry, out fh, out openFlags);
+                    errno = CreateExisting(dir, p, unchecked((int)flags), out entry, out fh, out openFlags);
+                    if (errno == 0 && (openInFlags & OpenKillSuidgid) != 0 && (flags & (uint)Libc.O_TRUNC) != 0) KillPrivileges(fh);
+                    return errno;
                 }
-                return FinishCreateOpen(dir, fd, context, mode, out entry, out fh, out openFlags);
+                return FinishCreateOpen(fd, mode, out entry, out fh, out openFlags);
             }
         }
         finally
@@ -120,7 +142,7 @@ public sealed unsafe partial class PassthroughFileSystem
     {
         fh = 0;
         openFlags = FuseOpenOutFlags.None;
-        int errno = LookupAt(dir.Fd, name, out entry);
+        int errno = LookupAt(dir, dir.Fd, name, out entry);
         if (errno != 0) return errno;
         Inode? inode = Acquire(entry.NodeId);
         if (inode is null) return ENOENT;
@@ -140,7 +162,7 @@ public sealed unsafe partial class PassthroughFileSystem
         return errno;
     }
 
-    private int FinishCreateOpen(Inode dir, int fd, in FuseContext context, uint mode,
+    private int FinishCreateOpen(int fd, uint mode,
         out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         entry = default;
@@ -156,7 +178,7 @@ public sealed unsafe partial class PassthroughFileSystem
             Libc.close(fd);
             return errno;
         }
-        ApplyCreator(dir, pathFd, fd, context, Libc.S_IFREG | (mode & 0xFFF));
+        RestoreUmaskedBits(pathFd, fd, Libc.S_IFREG | (mode & 0xFFF));
         int statErrno = Statx(pathFd, out Libc.statx_t st);
         if (statErrno != 0)
         {
@@ -165,12 +187,16 @@ public sealed unsafe partial class PassthroughFileSystem
             return statErrno;
         }
         int handleErrno = AddHandle(fd, isDirectory: false, out fh, out openFlags);
+        if (handleErrno == 0 && _options.AllowDirectIo && (Libc.fcntl(fd, Libc.F_GETFL, 0) & Libc.O_DIRECT) != 0)
+        {
+            openFlags |= FuseOpenOutFlags.DirectIo;
+        }
         if (handleErrno != 0)
         {
             Libc.close(pathFd);
             return handleErrno;
         }
-        ulong nodeId = _inodes.AddLookup(pathFd, KeyOf(st), st.stx_mode & Libc.S_IFMT);
+        ulong nodeId = _inodes.AddLookup(pathFd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
         entry = MakeEntry(nodeId, st);
         return 0;
     }
@@ -198,6 +224,9 @@ public sealed unsafe partial class PassthroughFileSystem
         if (handle is null) return EBADF;
         try
         {
+            // killpriv_v2: the guest leaves clearing set-id bits (and security.capability) to us, as a local write by
+            // an unprivileged writer would; we write as root, whom the host kernel would let keep them.
+            if ((writeFlags & FuseConstants.WriteKillSuidgid) != 0) KillPrivileges(handle.Fd, inode: null);
             return TransferVectored(handle.Fd, offset, source, write: true, out bytesWritten);
         }
         finally
@@ -246,6 +275,7 @@ public sealed unsafe partial class PassthroughFileSystem
 
     public int Flush(in FuseContext context, ulong nodeId, ulong fh, ulong lockOwner)
     {
+        DropLockOwner(nodeId, lockOwner);
         FileHandle? handle = _handles.Acquire(fh);
         if (handle is null) return EBADF;
         try
@@ -262,7 +292,21 @@ public sealed unsafe partial class PassthroughFileSystem
     }
 
     public int Release(in FuseContext context, ulong nodeId, ulong fh, uint flags, uint releaseFlags, ulong lockOwner)
-        => ReleaseHandle(fh);
+    {
+        // The kernel names a lock owner here only for a file that held a flock or OFD lock: that owner is this open
+        // file, which is going away, so its POSIX-lock descriptor goes too.
+        if (lockOwner != 0) DropLockOwner(nodeId, lockOwner);
+        if ((releaseFlags & FuseConstants.ReleaseFlockUnlock) != 0 && _options.Flock)
+        {
+            FileHandle? handle = _handles.Acquire(fh);
+            if (handle is not null)
+            {
+                Libc.flock(handle.Fd, Libc.LOCK_UN);
+                handle.Release();
+            }
+        }
+        return ReleaseHandle(fh);
+    }
 
     private int ReleaseHandle(ulong fh)
     {
@@ -320,6 +364,71 @@ public sealed unsafe partial class PassthroughFileSystem
         finally
         {
             handle.Release();
+        }
+    }
+
+    public int CopyFileRange(in FuseContext context, ulong nodeIn, ulong fhIn, ulong offsetIn, ulong nodeOut, ulong fhOut, ulong offsetOut,
+        ulong length, ulong flags, out ulong copied)
+    {
+        copied = 0;
+        if (_options.ReadOnly) return EROFS;
+        // Who might lie: flags (copy_file_range defines none: EINVAL, as the kernel answers) and the length (clamped
+        // to what one call may move; a short copy is allowed and the guest continues).
+        if (flags != 0) return EINVAL;
+        FileHandle? input = _handles.Acquire(fhIn);
+        if (input is null) return EBADF;
+        FileHandle? output = _handles.Acquire(fhOut);
+        try
+        {
+            if (output is null) return EBADF;
+            if (input.IsDirectory || output.IsDirectory) return EISDIR;
+            long inPosition = unchecked((long)offsetIn);
+            long outPosition = unchecked((long)offsetOut);
+            nuint count = (nuint)Math.Min(length, (ulong)int.MaxValue & ~0xFFFUL);
+            nint n = Libc.copy_file_range(input.Fd, &inPosition, output.Fd, &outPosition, count, 0);
+            if (n < 0) return LastErrno;
+            copied = (ulong)n;
+            return 0;
+        }
+        finally
+        {
+            output?.Release();
+            input.Release();
+        }
+    }
+
+    public int TmpFile(in FuseContext context, ulong parent, uint mode, uint flags, uint umask,
+        out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
+    {
+        entry = default;
+        fh = 0;
+        openFlags = FuseOpenOutFlags.None;
+        if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
+        Inode? dir = Acquire(parent);
+        if (dir is null) return EBADF;
+        try
+        {
+            if (!dir.IsDirectory) return ENOTDIR;
+            // The guest's O_EXCL means "may never be linked into the tree": keep it; O_TMPFILE is ours to add.
+            int hostFlags = SanitizeOpenFlags(unchecked((int)flags)) | (unchecked((int)flags) & Libc.O_EXCL) | Libc.O_TMPFILE;
+            int fd;
+            int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
+            if (errno != 0) return errno;
+            using (caller)
+            {
+                fixed (byte* dot = "."u8)
+                {
+                    fd = Libc.openat(dir.Fd, dot, hostFlags, mode & 0xFFF);
+                }
+                errno = fd < 0 ? LastErrno : 0;
+            }
+            if (fd < 0) return errno;
+            return FinishCreateOpen(fd, mode, out entry, out fh, out openFlags);
+        }
+        finally
+        {
+            dir.Release();
         }
     }
 }

@@ -18,7 +18,7 @@ public sealed unsafe partial class PassthroughFileSystem
             if (!inode.IsDirectory) return ENOTDIR;
             int fd = Reopen(inode, Libc.O_RDONLY | Libc.O_DIRECTORY);
             if (fd < 0) return -fd;
-            return AddHandle(fd, isDirectory: true, out fh, out openFlags);
+            return AddHandle(fd, isDirectory: true, out fh, out openFlags, inode);
         }
         finally
         {
@@ -35,7 +35,7 @@ public sealed unsafe partial class PassthroughFileSystem
             if (!handle.IsDirectory) return ENOTDIR;
             lock (handle.DirectoryLock)
             {
-                return ReadDirLocked(handle.Fd, offset, plus, ref entries, scratch);
+                return ReadDirLocked(handle.Directory ?? _inodes.Root, handle.Fd, offset, plus, ref entries, scratch);
             }
         }
         finally
@@ -46,7 +46,7 @@ public sealed unsafe partial class PassthroughFileSystem
 
     // The guest's offset is a d_off we handed out earlier (or 0); lseek to it and read from there, so a reply cut
     // short resumes exactly at the first entry that did not fit.
-    private int ReadDirLocked(int fd, ulong offset, bool plus, ref FuseDirentWriter entries, Span<byte> scratch)
+    private int ReadDirLocked(Inode directory, int fd, ulong offset, bool plus, ref FuseDirentWriter entries, Span<byte> scratch)
     {
         if (Libc.lseek(fd, unchecked((long)offset), Libc.SEEK_SET) < 0) return LastErrno;
         fixed (byte* buffer = scratch)
@@ -79,7 +79,7 @@ public sealed unsafe partial class PassthroughFileSystem
                         FuseEntryOut entry = default;
                         bool dots = name.SequenceEqual("."u8) || name.SequenceEqual(".."u8);
                         // "." and ".." go out with node id 0: the guest then takes nothing from them (no lookup count).
-                        int errno = dots ? 0 : LookupAt(fd, namePointer, out entry);
+                        int errno = dots ? 0 : LookupAt(directory, fd, namePointer, out entry);
                         if (errno == 0)
                         {
                             entries.TryAddPlus(entry, record->d_ino, next, record->d_type, name);

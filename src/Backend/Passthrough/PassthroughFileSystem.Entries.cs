@@ -37,7 +37,7 @@ public sealed unsafe partial class PassthroughFileSystem
             }
             fixed (byte* p = name.NulTerminated)
             {
-                return LookupAt(dir.Fd, p, out entry);
+                return LookupAt(dir, dir.Fd, p, out entry);
             }
         }
         finally
@@ -111,6 +111,13 @@ public sealed unsafe partial class PassthroughFileSystem
             }
             int errno = ApplyAttributes(inode, handle, change, valid);
             if (errno != 0) return errno;
+            // killpriv_v2: truncate (and open O_TRUNC) by an unprivileged caller clears the set-id bits; chown and
+            // truncate also drop security.capability, which the host kernel does itself only under its unmapped name.
+            if ((valid & FuseSetAttrValid.KillSuidgid) != 0) KillPrivileges(handle?.Fd ?? -1, inode);
+            else if (_xattrMap is not null && (valid & (FuseSetAttrValid.Uid | FuseSetAttrValid.Gid | FuseSetAttrValid.Size)) != 0)
+            {
+                RemoveMappedCapability(inode.Fd);
+            }
             errno = Statx(inode.Fd, out Libc.statx_t st);
             if (errno == 0) attr = MakeAttrOut(st);
             return errno;
@@ -214,6 +221,7 @@ public sealed unsafe partial class PassthroughFileSystem
     {
         entry = default;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try
@@ -222,8 +230,13 @@ public sealed unsafe partial class PassthroughFileSystem
             fixed (byte* target = nulTerminatedTarget)
             fixed (byte* p = name.NulTerminated)
             {
-                if (Libc.symlinkat(target, dir.Fd, p) != 0) return LastErrno;
-                return FinishCreate(dir, p, context, Libc.S_IFLNK | 0x1FF, out entry);
+                int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
+                if (errno != 0) return errno;
+                using (caller)
+                {
+                    if (Libc.symlinkat(target, dir.Fd, p) != 0) return LastErrno;
+                }
+                return FinishCreate(dir, p, Libc.S_IFLNK | 0x1FF, out entry);
             }
         }
         finally
@@ -236,15 +249,21 @@ public sealed unsafe partial class PassthroughFileSystem
     {
         entry = default;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try
         {
             fixed (byte* p = name.NulTerminated)
             {
-                // fuse_mknod_in.rdev is the kernel's new_encode_dev(), which equals glibc's dev_t for majors < 4096.
-                if (Libc.mknodat(dir.Fd, p, mode, rdev) != 0) return LastErrno;
-                return FinishCreate(dir, p, context, mode, out entry);
+                int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
+                if (errno != 0) return errno;
+                using (caller)
+                {
+                    // fuse_mknod_in.rdev is the kernel's new_encode_dev(), which equals glibc's dev_t for majors < 4096.
+                    if (Libc.mknodat(dir.Fd, p, mode, rdev) != 0) return LastErrno;
+                }
+                return FinishCreate(dir, p, mode, out entry);
             }
         }
         finally
@@ -257,14 +276,20 @@ public sealed unsafe partial class PassthroughFileSystem
     {
         entry = default;
         if (_options.ReadOnly) return EROFS;
+        if (OverFdQuota()) return ENFILE;
         Inode? dir = Acquire(parent);
         if (dir is null) return EBADF;
         try
         {
             fixed (byte* p = name.NulTerminated)
             {
-                if (Libc.mkdirat(dir.Fd, p, mode & 0xFFF) != 0) return LastErrno;
-                return FinishCreate(dir, p, context, Libc.S_IFDIR | (mode & 0xFFF), out entry);
+                int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
+                if (errno != 0) return errno;
+                using (caller)
+                {
+                    if (Libc.mkdirat(dir.Fd, p, mode & 0xFFF) != 0) return LastErrno;
+                }
+                return FinishCreate(dir, p, Libc.S_IFDIR | (mode & 0xFFF), out entry);
             }
         }
         finally
@@ -273,52 +298,38 @@ public sealed unsafe partial class PassthroughFileSystem
         }
     }
 
-    /// <summary>After a node was created: give it the caller's identity and requested mode, then look it up.</summary>
-    private int FinishCreate(Inode dir, byte* name, in FuseContext context, uint mode, out FuseEntryOut entry)
+    /// <summary>After a node was created (as the caller): fix its mode, then look it up.</summary>
+    private int FinishCreate(Inode dir, byte* name, uint mode, out FuseEntryOut entry)
     {
         entry = default;
         int fd = Libc.openat(dir.Fd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
         if (fd < 0) return LastErrno;
-        ApplyCreator(dir, fd, -1, context, mode);
+        RestoreUmaskedBits(fd, -1, mode);
         int errno = Statx(fd, out Libc.statx_t st);
         if (errno != 0)
         {
             Libc.close(fd);
             return errno;
         }
-        ulong nodeId = _inodes.AddLookup(fd, KeyOf(st), st.stx_mode & Libc.S_IFMT);
+        ulong nodeId = _inodes.AddLookup(fd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
         entry = MakeEntry(nodeId, st);
         return 0;
     }
 
     /// <summary>
-    /// Makes a new node look as if the guest caller had created it: owner uid/gid (when we run as root), and the
-    /// exact permission bits the guest asked for (it already applied its umask; ours, which we must not change
-    /// process-wide, may have removed bits). A setgid parent's group and S_ISGID inheritance are kept, and a
-    /// non-root caller never gets a setgid file in a group it does not belong to (CVE-2022-0358). Best effort:
-    /// the node exists either way.
+    /// The guest already applied its umask; ours (the process's, unless this thread has its own umask of 0, see
+    /// <see cref="ServingThread"/>) may have removed more permission bits. Puts back exactly the guest's rwx bits,
+    /// keeping the set-id and sticky bits the kernel decided on (it strips S_ISGID for a caller outside the group).
+    /// Runs as the daemon, after the caller's identity was dropped. Best effort: the node exists either way.
     /// </summary>
-    private void ApplyCreator(Inode dir, int pathFd, int openFd, in FuseContext context, uint mode)
+    private void RestoreUmaskedBits(int pathFd, int openFd, uint mode)
     {
+        if (ServingThread.HasZeroUmask) return;
         if (Statx(pathFd, out Libc.statx_t st) != 0) return;
         uint type = st.stx_mode & Libc.S_IFMT;
-        uint gid = st.stx_gid;
-        if (_privileged && (st.stx_uid != context.Uid || st.stx_gid != context.Gid))
-        {
-            bool parentSetgid = Statx(dir.Fd, out Libc.statx_t parent) == 0 && (parent.stx_mode & Libc.S_ISGID) != 0;
-            uint wantGid = parentSetgid ? st.stx_gid : context.Gid;
-            byte empty = 0;
-            if (Libc.fchownat(pathFd, &empty, context.Uid, wantGid, Libc.AT_EMPTY_PATH | Libc.AT_SYMLINK_NOFOLLOW) == 0)
-            {
-                gid = wantGid;
-                if (Statx(pathFd, out st) != 0) return;   // chown may have cleared S_ISUID/S_ISGID
-            }
-        }
         if (type == Libc.S_IFLNK) return;
-        uint desired = mode & 0xFFF;
-        if (type == Libc.S_IFDIR) desired |= st.stx_mode & Libc.S_ISGID;
-        else if ((desired & Libc.S_ISGID) != 0 && gid != context.Gid && context.Uid != 0) desired &= ~Libc.S_ISGID;
-        if ((st.stx_mode & 0xFFFu) == desired) return;
+        if ((st.stx_mode & 0x1FFu) == (mode & 0x1FF)) return;
+        uint desired = (st.stx_mode & 0xE00u) | (mode & 0x1FF);
         if (openFd >= 0) Libc.fchmod(openFd, desired);
         else ChmodInode(pathFd, desired);
     }
@@ -385,7 +396,7 @@ public sealed unsafe partial class PassthroughFileSystem
                 // Linking through the magic link (AT_SYMLINK_FOLLOW) reaches the inode itself, symlinks included,
                 // and needs no CAP_DAC_READ_SEARCH, unlike AT_EMPTY_PATH.
                 if (Libc.linkat(_procSelfFd, path, dir.Fd, p, Libc.AT_SYMLINK_FOLLOW) != 0) return LastErrno;
-                return LookupAt(dir.Fd, p, out entry);
+                return LookupAt(dir, dir.Fd, p, out entry);
             }
         }
         finally

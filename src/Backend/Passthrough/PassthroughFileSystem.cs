@@ -13,8 +13,12 @@ namespace VirtioFs.Backend.Passthrough;
 /// AT_SYMLINK_NOFOLLOW / O_NOFOLLOW, so nothing ever resolves through a symlink;</item>
 /// <item>files are opened for I/O by reopening "/proc/self/fd/N", and only regular files and directories
 /// (CVE-2020-35517: never FIFOs, sockets or devices);</item>
-/// <item>no process-wide state is changed (this runs inside PowerShell): no umask(), chdir() or setuid(). New nodes
-/// get the guest caller's uid/gid with fchownat and their exact mode with fchmod afterwards instead.</item>
+/// <item>no process-wide state is changed (this runs inside PowerShell): no umask(), chdir() or setuid(). Creating
+/// requests run with the guest caller's fsuid/fsgid set per thread (<see cref="CallerIdentity"/>), so the host kernel
+/// gives new nodes their owner, group and set-id bits; the guest's exact permission bits are restored afterwards when
+/// the thread's umask is not 0 (<see cref="ServingThread"/>);</item>
+/// <item>the guest may make us hold at most <see cref="PassthroughOptions.FdQuota"/> descriptors (ENFILE past it),
+/// and RLIMIT_NOFILE is raised at start.</item>
 /// </list>
 /// Thread-safe: several queue threads may call it at once.
 /// </summary>
@@ -28,6 +32,9 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private readonly int _procSelfFd;
     private readonly bool _privileged;
     private readonly ulong _timeoutSeconds;
+    private readonly uint _timeoutNanoseconds;
+    private readonly XattrMap? _xattrMap;
+    private readonly int _fdQuota;
     private int _disposed;
 
     public PassthroughFileSystem(PassthroughOptions options)
@@ -35,13 +42,18 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _timeoutSeconds = options.Cache switch
+        double timeout = options.Timeout ?? options.Cache switch
         {
             CachePolicy.Never => 0,
             CachePolicy.Auto => 1,
             _ => 86400,
         };
+        _timeoutSeconds = (ulong)Math.Floor(timeout);
+        _timeoutNanoseconds = (uint)Math.Min(999_999_999, Math.Round((timeout - Math.Floor(timeout)) * 1e9));
         _privileged = Libc.geteuid() == 0;
+        _xattrMap = options.XattrMap is { Length: > 0 } rules ? XattrMap.Parse(rules) : null;
+        ulong limit = FdLimit.Raise(options.RlimitNofile);
+        _fdQuota = options.FdQuota ?? (int)Math.Min(int.MaxValue, limit > 2048 ? limit - 1024 : limit / 2);
 
         int rootFd = OpenPath(Libc.AT_FDCWD, options.SharedDirectory, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, "shared directory");
         int procFd = -1;
@@ -49,7 +61,7 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         {
             if (Statx(rootFd, out Libc.statx_t st) != 0) throw ErrnoException.FromLast("statx", options.SharedDirectory);
             procFd = OpenPath(Libc.AT_FDCWD, "/proc/self/fd", Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, "/proc/self/fd");
-            var root = new Inode(FuseConstants.RootId, rootFd, KeyOf(st), st.stx_mode & Libc.S_IFMT) { LookupCount = 1 };
+            var root = new Inode(FuseConstants.RootId, rootFd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st)) { LookupCount = 1 };
             _inodes = new InodeStore(root);
             _handles = new HandleTable(options.MaxOpenHandles);
             _procSelfFd = procFd;
@@ -76,6 +88,10 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         if (_options.ReaddirPlus && _options.Cache != CachePolicy.Never)
             wanted |= FuseInitFlags.DoReaddirplus | FuseInitFlags.ReaddirplusAuto;
         if (_options.Writeback) wanted |= FuseInitFlags.WritebackCache;
+        if (_options.PosixLocks) wanted |= FuseInitFlags.PosixLocks;
+        if (_options.Flock) wanted |= FuseInitFlags.FlockLocks;
+        if (_options.KillprivV2) wanted |= FuseInitFlags.HandleKillprivV2;
+        if (_options.AnnounceSubmounts) wanted |= FuseInitFlags.Submounts;
         return wanted & capable;
     }
 
@@ -112,12 +128,24 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         byte empty = 0;
         fixed (Libc.statx_t* p = &st)
         {
-            return Libc.statx(fd, &empty, Libc.AT_EMPTY_PATH | Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, p) == 0 ? 0 : LastErrno;
+            return Libc.statx(fd, &empty, Libc.AT_EMPTY_PATH | Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS | Libc.STATX_MNT_ID, p) == 0
+                ? 0 : LastErrno;
         }
     }
 
     private static InodeKey KeyOf(in Libc.statx_t st)
         => new(Libc.makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino);
+
+    /// <summary>The mount id (kernel 5.8+); 0 when the kernel does not report it (then st_dev alone tells mounts apart).</summary>
+    private static ulong MountIdOf(in Libc.statx_t st) => (st.stx_mask & Libc.STATX_MNT_ID) != 0 ? st.stx_mnt_id : 0;
+
+    /// <summary>FUSE_ATTR_SUBMOUNT: the guest gives this directory its own superblock (st_dev, syncfs).</summary>
+    private const uint AttrSubmount = 1;
+
+    /// <summary>True when <paramref name="st"/> is the root of a host mount below <paramref name="parent"/>.</summary>
+    private bool IsSubmountOf(Inode parent, in Libc.statx_t st)
+        => _options.AnnounceSubmounts && (st.stx_mode & Libc.S_IFMT) == Libc.S_IFDIR &&
+           (KeyOf(st).Device != parent.Key.Device || (MountIdOf(st) != 0 && MountIdOf(st) != parent.MountId));
 
     private static FuseAttr ToAttr(in Libc.statx_t st) => new()
     {
@@ -138,21 +166,33 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         BlkSize = st.stx_blksize,
     };
 
-    private FuseEntryOut MakeEntry(ulong nodeId, in Libc.statx_t st) => new()
+    private FuseEntryOut MakeEntry(ulong nodeId, in Libc.statx_t st, bool submount = false)
     {
-        NodeId = nodeId,
-        EntryValid = _timeoutSeconds,
-        AttrValid = _timeoutSeconds,
-        Attr = ToAttr(st),
-    };
+        var entry = new FuseEntryOut
+        {
+            NodeId = nodeId,
+            EntryValid = _timeoutSeconds,
+            AttrValid = _timeoutSeconds,
+            EntryValidNsec = _timeoutNanoseconds,
+            AttrValidNsec = _timeoutNanoseconds,
+            Attr = ToAttr(st),
+        };
+        if (submount) entry.Attr.Flags |= AttrSubmount;
+        return entry;
+    }
 
-    private FuseAttrOut MakeAttrOut(in Libc.statx_t st) => new() { AttrValid = _timeoutSeconds, Attr = ToAttr(st) };
+    private FuseAttrOut MakeAttrOut(in Libc.statx_t st, bool submount = false)
+    {
+        var attr = new FuseAttrOut { AttrValid = _timeoutSeconds, AttrValidNsec = _timeoutNanoseconds, Attr = ToAttr(st) };
+        if (submount) attr.Attr.Flags |= AttrSubmount;
+        return attr;
+    }
 
     /// <summary>
-    /// Opens <paramref name="name"/> in <paramref name="dirFd"/> as O_PATH|O_NOFOLLOW and records one lookup.
-    /// The one way a new inode enters the table.
+    /// Opens <paramref name="name"/> in <paramref name="dirFd"/> (the directory <paramref name="parent"/>, or a handle
+    /// of it) as O_PATH|O_NOFOLLOW and records one lookup. The one way a new inode enters the table.
     /// </summary>
-    private int LookupAt(int dirFd, byte* name, out FuseEntryOut entry)
+    private int LookupAt(Inode parent, int dirFd, byte* name, out FuseEntryOut entry)
     {
         entry = default;
         int fd = Libc.openat(dirFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
@@ -163,8 +203,18 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
             Libc.close(fd);
             return errno;
         }
-        ulong nodeId = _inodes.AddLookup(fd, KeyOf(st), st.stx_mode & Libc.S_IFMT);
-        entry = MakeEntry(nodeId, st);
+        ulong nodeId;
+        if (OverFdQuota())
+        {
+            // At the quota only inodes the guest already knows may be looked up again (they cost no descriptor).
+            Libc.close(fd);
+            if (!_inodes.TryAddLookupIfKnown(KeyOf(st), out nodeId)) return ENFILE;
+        }
+        else
+        {
+            nodeId = _inodes.AddLookup(fd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
+        }
+        entry = MakeEntry(nodeId, st, IsSubmountOf(parent, st));
         return 0;
     }
 
@@ -188,4 +238,11 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     }
 
     private Inode? Acquire(ulong nodeId) => _inodes.Acquire(nodeId);
+
+    /// <summary>
+    /// True when the guest already makes us hold as many descriptors as it may (inodes plus handles): the next one
+    /// is refused with ENFILE, which the guest reports as "too many open files in system", while the daemon goes on
+    /// serving. An inode the guest already knows costs nothing new and may still be looked up.
+    /// </summary>
+    private bool OverFdQuota() => _inodes.Count + _handles.Count >= _fdQuota;
 }

@@ -27,10 +27,53 @@ public sealed class PassthroughOptions
     /// <summary>Most file and directory handles the guest may hold open; past it OPEN answers ENFILE. Default 65536.</summary>
     public int MaxOpenHandles { get; init; } = 65536;
 
+    /// <summary>
+    /// Entry and attribute timeout in seconds (the C virtiofsd's -o timeout=). Default null: from <see cref="Cache"/>
+    /// (never 0, metadata 86400, auto 1, always 86400).
+    /// </summary>
+    public double? Timeout { get; init; }
+
+    /// <summary>Serve remote POSIX record locks (GETLK/SETLK/SETLKW). Default false, as the C virtiofsd (-o no_posix_lock).</summary>
+    public bool PosixLocks { get; init; }
+
+    /// <summary>Serve BSD flock() remotely (FUSE_LK_FLOCK). Default false, as the C virtiofsd (-o no_flock).</summary>
+    public bool Flock { get; init; }
+
+    /// <summary>
+    /// Flag the roots of host mounts inside the share (FUSE_ATTR_SUBMOUNT) so the guest gives each its own st_dev.
+    /// Default true, as the Rust virtiofsd (--announce-submounts).
+    /// </summary>
+    public bool AnnounceSubmounts { get; init; } = true;
+
+    /// <summary>Negotiate FUSE_HANDLE_KILLPRIV_V2: the daemon clears set-id bits on write/truncate. Default false.</summary>
+    public bool KillprivV2 { get; init; }
+
+    /// <summary>
+    /// xattr name mapping rules in virtiofsd's --xattrmap syntax (see <see cref="XattrMap"/>). Default null: names pass
+    /// unchanged. Only used with <see cref="Xattr"/>.
+    /// </summary>
+    public string? XattrMap { get; init; }
+
+    /// <summary>
+    /// Raise RLIMIT_NOFILE (soft, and hard when allowed) to at least this at start; never lowers it. Default null:
+    /// min(1,000,000, /proc/sys/fs/nr_open), as virtiofsd's --rlimit-nofile default. 0 leaves it alone.
+    /// </summary>
+    public ulong? RlimitNofile { get; init; }
+
+    /// <summary>
+    /// Most descriptors the guest may make us hold (inodes it knows plus open handles); past it LOOKUP, CREATE and
+    /// OPEN answer ENFILE instead of the daemon running out of descriptors (CVE-2020-10717). Default null: the
+    /// RLIMIT_NOFILE soft limit after raising it, minus 1024 kept for the daemon itself.
+    /// </summary>
+    public int? FdQuota { get; init; }
+
     internal void Validate()
     {
         if (string.IsNullOrEmpty(SharedDirectory)) throw new ArgumentException("SharedDirectory is required.", nameof(SharedDirectory));
         if (!Enum.IsDefined(Cache)) throw new ArgumentOutOfRangeException(nameof(Cache), Cache, "Unknown cache policy.");
+        if (Timeout is { } t && (double.IsNaN(t) || t < 0 || t > uint.MaxValue))
+            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "Timeout must be between 0 and 4294967295 seconds.");
+        if (FdQuota is < 1) throw new ArgumentOutOfRangeException(nameof(FdQuota), FdQuota, "FdQuota must be at least 1.");
         if (MaxOpenHandles < 1) throw new ArgumentOutOfRangeException(nameof(MaxOpenHandles), MaxOpenHandles, "MaxOpenHandles must be at least 1.");
     }
 }

@@ -92,7 +92,7 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
         _log.Info($"share '{Name}': serving '{Options.SharedDirectory}' on {SocketPath ?? $"fd {Options.ListenFd}"}");
     }
 
-    private static PassthroughOptions ToPassthroughOptions(ShareOptions o) => new()
+    internal static PassthroughOptions ToPassthroughOptions(ShareOptions o) => new()
     {
         SharedDirectory = o.SharedDirectory,
         Cache = o.Cache,
@@ -100,6 +100,14 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
         Xattr = o.Xattr,
         ReaddirPlus = o.ReaddirPlus,
         Writeback = o.Writeback,
+        Timeout = o.Timeout,
+        PosixLocks = o.PosixLocks,
+        Flock = o.Flock,
+        AnnounceSubmounts = o.AnnounceSubmounts,
+        KillprivV2 = o.KillprivV2,
+        AllowDirectIo = o.AllowDirectIo,
+        XattrMap = o.XattrMap,
+        RlimitNofile = o.RlimitNofile,
     };
 
     private void ServeConnections()

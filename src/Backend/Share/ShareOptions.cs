@@ -59,6 +59,36 @@ public sealed class ShareOptions
     /// <summary>After a front-end disconnects, wait for the next one (default) rather than stop the share.</summary>
     public bool Relisten { get; init; } = true;
 
+    /// <summary>
+    /// Entry/attribute timeout in seconds (the C virtiofsd's -o timeout=). Default null: from <see cref="Cache"/>
+    /// (never 0, metadata 86400, auto 1, always 86400).
+    /// </summary>
+    public double? Timeout { get; init; }
+
+    /// <summary>Remote POSIX record locks (-o posix_lock). Default false, as the C virtiofsd (-o no_posix_lock).</summary>
+    public bool PosixLocks { get; init; }
+
+    /// <summary>Remote BSD flock (-o flock). Default false, as the C virtiofsd (-o no_flock).</summary>
+    public bool Flock { get; init; }
+
+    /// <summary>Flag host mounts inside the share as guest submounts (--announce-submounts). Default true, as the Rust virtiofsd.</summary>
+    public bool AnnounceSubmounts { get; init; } = true;
+
+    /// <summary>FUSE_HANDLE_KILLPRIV_V2 (--killpriv-v2). Default false, as virtiofsd.</summary>
+    public bool KillprivV2 { get; init; }
+
+    /// <summary>Honour the guest's O_DIRECT (--allow-direct-io). Default false: it is stripped.</summary>
+    public bool AllowDirectIo { get; init; }
+
+    /// <summary>xattr name mapping rules in virtiofsd's syntax (--xattrmap). Default null: names unchanged.</summary>
+    public string? XattrMap { get; init; }
+
+    /// <summary>
+    /// RLIMIT_NOFILE to raise the process to at start (--rlimit-nofile), never lowered. Default null:
+    /// min(1,000,000, fs.nr_open), as virtiofsd; 0 leaves it alone.
+    /// </summary>
+    public ulong? RlimitNofile { get; init; }
+
     public string DisplayName => Name ?? Tag ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(SharedDirectory));
 
     /// <summary>Checks the options and says what to change; the share calls this before it touches anything.</summary>

@@ -10,7 +10,8 @@ public class FuseServerInitTests
     private const FuseInitFlags Expected =
         FuseInitFlags.AsyncRead | FuseInitFlags.ParallelDirops | FuseInitFlags.BigWrites | FuseInitFlags.AutoInvalData |
         FuseInitFlags.AsyncDio | FuseInitFlags.HasIoctlDir | FuseInitFlags.AtomicOTrunc | FuseInitFlags.MaxPages |
-        FuseInitFlags.InitExt | FuseInitFlags.DoReaddirplus | FuseInitFlags.ReaddirplusAuto;
+        FuseInitFlags.InitExt | FuseInitFlags.DoReaddirplus | FuseInitFlags.ReaddirplusAuto | FuseInitFlags.Submounts |
+        FuseInitFlags.CreateSuppGroup;
 
     [Fact]
     public void NegotiatesVersion738WithVirtiofsdLimits()
@@ -28,8 +29,8 @@ public class FuseServerInitTests
         Assert.Equal((ushort)49149, init.CongestionThreshold);
         Assert.Equal(1u, init.TimeGran);
         Assert.Equal(128u * 1024, init.MaxReadahead);
-        Assert.Equal((uint)Expected, init.Flags);
-        Assert.Equal(0u, init.Flags2);
+        Assert.Equal(unchecked((uint)Expected), init.Flags);
+        Assert.Equal((uint)((ulong)Expected >> 32), init.Flags2);
         Assert.True(harness.Server.IsInitialized);
     }
 
@@ -137,15 +138,24 @@ public class FuseServerInitTests
     {
         using var harness = new FuseHarness();
         var args = new byte[64];
+        // Locks are off by default (as the C virtiofsd's no_posix_lock,no_flock); IOCTL and POLL as both virtiofsd.
         foreach (FuseOpcode opcode in new[]
         {
             FuseOpcode.GetLk, FuseOpcode.SetLk, FuseOpcode.SetLkw, FuseOpcode.Ioctl, FuseOpcode.Poll, FuseOpcode.Bmap,
-            FuseOpcode.TmpFile, FuseOpcode.SetupMapping, FuseOpcode.RemoveMapping, FuseOpcode.NotifyReply,
-            FuseOpcode.CopyFileRange, FuseOpcode.SyncFs, FuseOpcode.Statx, (FuseOpcode)999, (FuseOpcode)4096,
+            FuseOpcode.SetupMapping, FuseOpcode.RemoveMapping, FuseOpcode.Statx, (FuseOpcode)999, (FuseOpcode)4096,
         })
         {
             Assert.Equal(38, harness.Send(opcode, 1, args).Errno);
         }
+        harness.AssertHealthy();
+    }
+
+    [Fact]
+    public void NotifyReplyIsDroppedWithoutAReply()
+    {
+        using var harness = new FuseHarness();
+        FuseReply reply = harness.Send(FuseOpcode.NotifyReply, 1, new byte[64]);
+        Assert.Equal(0, reply.UsedLength);
         harness.AssertHealthy();
     }
 

@@ -9,20 +9,25 @@ namespace VirtioFs.Tests.Passthrough;
 /// host kernel's /dev/fuse, two serving threads. Always unmounted on dispose (lazily with umount -l if our own
 /// unmount did not take).
 /// </summary>
-public sealed class MountFixture : IDisposable
+public class MountFixture : IDisposable
 {
-    public MountFixture()
+    public MountFixture() : this(share => new PassthroughOptions { SharedDirectory = share }, threads: 2)
+    {
+    }
+
+    /// <summary>A mount of a file system with <paramref name="options"/>, served by <paramref name="threads"/> threads.</summary>
+    protected MountFixture(Func<string, PassthroughOptions> options, int threads)
     {
         Root = Directory.CreateTempSubdirectory("vfs-mount-").FullName;
         Share = Path.Combine(Root, "share");
         MountPoint = Path.Combine(Root, "mnt");
         Directory.CreateDirectory(Share);
         Directory.CreateDirectory(MountPoint);
-        FileSystem = new PassthroughFileSystem(new PassthroughOptions { SharedDirectory = Share });
+        FileSystem = new PassthroughFileSystem(options(Share));
         Server = new FuseServer(FileSystem, new FuseServerOptions());
         try
         {
-            Mount = DevFuseMount.Mount(MountPoint, Server, threads: 2);
+            Mount = DevFuseMount.Mount(MountPoint, Server, threads);
         }
         catch
         {
@@ -48,6 +53,7 @@ public sealed class MountFixture : IDisposable
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         try
         {
             Mount.Dispose();

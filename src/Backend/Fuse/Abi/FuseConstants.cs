@@ -33,6 +33,18 @@ public static class FuseConstants
     /// <summary>FUSE_WRITE_KILL_SUIDGID.</summary>
     public const uint WriteKillSuidgid = 4;
 
+    /// <summary>FUSE_EXT_GROUPS: the request extension carrying supplementary groups (fuse_supp_groups).</summary>
+    public const uint ExtGroups = 32;
+
+    /// <summary>FUSE_LK_FLOCK in fuse_lk_in.lk_flags: a BSD flock() rather than a POSIX record lock.</summary>
+    public const uint LkFlock = 1;
+
+    /// <summary>FUSE_RELEASE_FLOCK_UNLOCK in fuse_release_in.release_flags: drop the handle's flock.</summary>
+    public const uint ReleaseFlockUnlock = 2;
+
+    /// <summary>OFFSET_MAX: fuse_file_lock.end meaning "to the end of the file".</summary>
+    public const ulong OffsetMax = long.MaxValue;
+
     /// <summary>Size of fuse_in_header.</summary>
     public const int InHeaderSize = 40;
 

@@ -1,0 +1,10 @@
+namespace VirtioFs.Backend.Passthrough;
+
+/// <summary>What a matching xattrmap rule does.</summary>
+public enum XattrMapAction
+{
+    Prefix,
+    Ok,
+    Bad,
+    Unsupported,
+}
