@@ -26,10 +26,7 @@ internal static class PosixSuite
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> KnownGaps = new Dictionary<string, string>
     {
-        // The FUSE server defers a blocking SETLKW to a waiter (IFuseDeferredReplies), but the virtqueue thread
-        // (src/Backend/Share/QueueWorker.cs) does not offer deferred replies yet, so SETLKW on a held lock answers
-        // EOPNOTSUPP, as the C virtiofsd always does. Proven with /dev/fuse in tests/VirtioFs.Tests/Posix.
-        ["px_posix_lock_wait"] = "SETLKW through a virtqueue answers EOPNOTSUPP until QueueWorker adopts IFuseDeferredReplies",
+        // None: SETLKW on a held lock waits in a waiter thread and its reply comes back through the queue thread.
     };
 
     /// <summary>Options both daemons get: everything the suite exercises (the C virtiofsd's -o names).</summary>

@@ -37,6 +37,9 @@ internal sealed unsafe class QueueWorker : IRingWorker
     private readonly SegmentList _readable;
     private readonly SegmentList _writable;
     private readonly WorkerPool? _pool;
+    private readonly DeferredReplyQueue _deferred;
+    private ushort _currentHead;
+    private SegmentList? _currentReply;
     private bool _broken;
     private int _sincePublish;
     private bool _spinWorthIt;
@@ -61,6 +64,8 @@ internal sealed unsafe class QueueWorker : IRingWorker
         _readable = new SegmentList(ring.Queue.Size);
         _writable = new SegmentList(ring.Queue.Size);
         _stopEvent = SafeFd.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC), "eventfd");
+        // Replies that come later (a SETLKW waiting for a lock): the waiter thread hands them back through this queue.
+        _deferred = new DeferredReplyQueue(DeferCurrentChain, token => ((DeferredChain)token).Memory.Release());
         // The hiprio queue carries only FORGET (no reply, no blocking I/O): a pool would only add hand-offs there.
         if (threadPoolSize > 0 && ring.Index != 0)
         {
@@ -81,24 +86,66 @@ internal sealed unsafe class QueueWorker : IRingWorker
         Libc.EventfdSignal(_stopEvent.Value);
         _thread.Join();
         _stopEvent.Dispose();
+        // Deferred requests not answered yet go with the queue (the FUSE reset answers their waiters EINTR, into nothing).
+        _deferred.Dispose();
+    }
+
+    /// <summary>A chain whose reply comes later: its head, its reply segments, and the guest memory they lie in.</summary>
+    private sealed record DeferredChain(ushort Head, IoSegment[] Reply, GuestMemory Memory);
+
+    // On this thread, inside HandleRequest: keep the chain's reply buffers (and their mapping) until the reply comes.
+    private object DeferCurrentChain()
+        => new DeferredChain(_currentHead, _currentReply!.AsSpan().ToArray(),
+            _device.AcquireMemory() ?? throw new InvalidOperationException("no guest memory while serving a request"));
+
+    /// <summary>Copies every reply that came back from a waiter into its chain and marks the chain used.</summary>
+    private void CompleteDeferred()
+    {
+        _deferred.ClearSignal();
+        GuestMemory? memory = _device.AcquireMemory();
+        try
+        {
+            // The ring's addresses must match the current memory table, as in Process.
+            if (memory is not null && !ReferenceEquals(memory, _ring.Queue.Memory)) _ring.Queue.UpdateMemory(memory);
+            while (_deferred.TryTake(out object token, out byte[] reply))
+            {
+                var chain = (DeferredChain)token;
+                if (memory is not null && !_broken && DeferredReplyQueue.CopyReply(chain.Reply, reply))
+                {
+                    AddUsed(chain.Head, (uint)reply.Length);
+                }
+                chain.Memory.Release();
+            }
+            if (memory is not null && !_broken) PublishAndNotify();
+        }
+        catch (VirtqueueException e)
+        {
+            _broken = true;
+            _log.Error($"queue {_ring.Index}: {e.Message}; the queue stops until the front-end resets it");
+        }
+        finally
+        {
+            memory?.Release();
+        }
     }
 
     private void Run()
     {
-        using var fuse = new FuseWorker();
+        using var fuse = new FuseWorker(dedicatedThread: true) { DeferredReplies = _deferred };
         try
         {
             int kick = _ring.Kick!.Value;
-            Libc.pollfd* fds = stackalloc Libc.pollfd[3];
+            Libc.pollfd* fds = stackalloc Libc.pollfd[4];
             fds[0] = new Libc.pollfd { fd = kick, events = Libc.POLLIN };
             fds[1] = new Libc.pollfd { fd = _stopEvent.Value, events = Libc.POLLIN };
-            fds[2] = new Libc.pollfd { fd = _pool?.CompletionEventFd ?? -1, events = Libc.POLLIN };
-            nuint nfds = _pool is null ? 2u : 3u;
+            fds[2] = new Libc.pollfd { fd = _deferred.EventFd, events = Libc.POLLIN };
+            fds[3] = new Libc.pollfd { fd = _pool?.CompletionEventFd ?? -1, events = Libc.POLLIN };
+            nuint nfds = _pool is null ? 3u : 4u;
             // Buffers may have been queued before the kick fd arrived (e.g. after a reconnect): look once first.
             Process(fuse, popAvailable: true);
             while (true)
             {
-                fds[0].revents = fds[1].revents = fds[2].revents = 0;
+                fds[0].revents = fds[1].revents = fds[2].revents = fds[3].revents = 0;
                 if (_pool is not null && !_pool.PrepareToSleep())
                 {
                     // A completion arrived after the last drain: publish it before sleeping.
@@ -115,6 +162,7 @@ internal sealed unsafe class QueueWorker : IRingWorker
                     return;
                 }
                 if (fds[1].revents != 0) return;
+                if (fds[2].revents != 0) CompleteDeferred();
                 if ((fds[0].revents & (Libc.POLLERR | Libc.POLLNVAL)) != 0)
                 {
                     _log.Error($"queue {_ring.Index}: the kick eventfd is broken; the queue stops");
@@ -235,7 +283,7 @@ internal sealed unsafe class QueueWorker : IRingWorker
                     if (result == PopResult.Chain)
                     {
                         // Cannot happen while we hold the batch's own reference; serve it here rather than lose it.
-                        AddUsed(head, (uint)Serve(fuse, request.Readable, request.Writable));
+                        ServeInline(fuse, head, request.Readable, request.Writable);
                         _pool.Return(request);
                         continue;
                     }
@@ -246,7 +294,7 @@ internal sealed unsafe class QueueWorker : IRingWorker
                     result = queue.TryPop(_readable, _writable, out head);
                     if (result == PopResult.Chain)
                     {
-                        AddUsed(head, (uint)Serve(fuse, _readable, _writable));
+                        ServeInline(fuse, head, _readable, _writable);
                         continue;
                     }
                 }
@@ -319,6 +367,15 @@ internal sealed unsafe class QueueWorker : IRingWorker
     {
         _ring.Queue.AddUsed(head, length);
         if (++_sincePublish >= PublishEvery) PublishAndNotify();
+    }
+
+    /// <summary>Serves a chain on this thread; its reply goes in the used ring now, or later when it was deferred.</summary>
+    private void ServeInline(FuseWorker fuse, ushort head, SegmentList readable, SegmentList writable)
+    {
+        _currentHead = head;
+        _currentReply = writable;
+        int written = Serve(fuse, readable, writable);
+        if (written != FuseServer.DeferredReply) AddUsed(head, (uint)written);
     }
 
     private int Serve(FuseWorker fuse, SegmentList readable, SegmentList writable)

@@ -108,7 +108,9 @@ internal sealed class WorkerPool : IDisposable
 
     private void Serve()
     {
-        using var worker = new FuseWorker();
+        // Our own threads: each gets its own umask and drops inherited groups, as the queue threads do. Without a
+        // deferred-reply path, a SETLKW on a held lock served here answers EOPNOTSUPP (virtiofsd's answer).
+        using var worker = new FuseWorker(dedicatedThread: true);
         try
         {
             while (true)
