@@ -66,6 +66,12 @@ public sealed class VirtioFsShare : Job2
     /// <summary>Every option the share was started with (cache policy, queues, read-only, ...).</summary>
     public ShareOptions Options { get; }
 
+    /// <summary>
+    /// The options in one line, virtiofsd's -o names: cache policy and queues always, the rest when not the default
+    /// ("cache=auto, queues=1, xattr, posix_lock"). Format-List shows it; Options holds every value.
+    /// </summary>
+    public string OptionSummary => ShareOptionsSummary.Describe(Options);
+
     /// <summary>The error that stopped the share, when ShareState is Failed.</summary>
     public Exception? Failure => Host.Failure;
 

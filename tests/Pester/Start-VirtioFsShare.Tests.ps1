@@ -46,6 +46,58 @@ Describe 'Start-VirtioFsShare' -Tag 'CI' {
             $share.Options.MaxQueueSize | Should -Be 1024
         }
 
+        It 'Passes the virtiofsd options to the share' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'vfsd'
+            $params = @{
+                Path                = $dirs.Shared
+                Tag                 = 'vfsd'
+                SocketPath          = $dirs.SocketPath
+                ThreadPoolSize      = 4
+                PosixLock           = $true
+                Flock               = $true
+                Xattr               = $true
+                XattrMap            = ':map:security.selinux:trusted.virtiofs.:'
+                NoAnnounceSubmounts = $true
+                KillprivV2          = $true
+                AllowDirectIo       = $true
+                Writeback           = $true
+                NoReaddirPlus       = $true
+                Timeout             = 2.5
+                RlimitNofile        = 4096
+            }
+            $share = Start-VirtioFsShare @params
+            $share.Options.ThreadPoolSize | Should -Be 4
+            $share.Options.PosixLocks | Should -BeTrue
+            $share.Options.Flock | Should -BeTrue
+            $share.Options.XattrMap | Should -Be ':map:security.selinux:trusted.virtiofs.:'
+            $share.Options.AnnounceSubmounts | Should -BeFalse
+            $share.Options.KillprivV2 | Should -BeTrue
+            $share.Options.AllowDirectIo | Should -BeTrue
+            $share.Options.Writeback | Should -BeTrue
+            $share.Options.ReaddirPlus | Should -BeFalse
+            $share.Options.Timeout | Should -Be 2.5
+            $share.Options.RlimitNofile | Should -Be 4096
+            $share.OptionSummary | Should -Be 'cache=auto, queues=1, thread_pool_size=4, timeout=2.5, writeback, no_readdirplus, allow_direct_io, xattr, xattrmap=:map:security.selinux:trusted.virtiofs.:, posix_lock, flock, no_announce_submounts, killpriv_v2, rlimit_nofile=4096'
+        }
+
+        It 'Keeps virtiofsd''s defaults when no option is given' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'defaults'
+            $share = Start-VirtioFsShare -Path $dirs.Shared -Tag 'defaults' -SocketPath $dirs.SocketPath
+            $share.Options.ThreadPoolSize | Should -Be 0
+            $share.Options.PosixLocks | Should -BeFalse
+            $share.Options.Flock | Should -BeFalse
+            $share.Options.AnnounceSubmounts | Should -BeTrue
+            $share.Options.Timeout | Should -BeNullOrEmpty
+            $share.Options.RlimitNofile | Should -BeNullOrEmpty
+            $share.OptionSummary | Should -Be 'cache=auto, queues=1'
+        }
+
+        It 'Shows the options in the list view' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'listed'
+            $share = Start-VirtioFsShare -Path $dirs.Shared -Tag 'listed' -SocketPath $dirs.SocketPath -PosixLock
+            ($share | Format-List | Out-String) | Should -Match 'Options\s+: cache=auto, queues=1, posix_lock'
+        }
+
         It 'Uses the runtime directory for the default socket' {
             $dirs = New-VirtioFsTestShareRoot -Name 'default'
             $saved = $env:XDG_RUNTIME_DIR
@@ -98,6 +150,38 @@ Describe 'Start-VirtioFsShare' -Tag 'CI' {
             $dirs = New-VirtioFsTestShareRoot -Name 'tag'
             { Start-VirtioFsShare -Path $dirs.Shared -Tag $Tag -Name 'tag' -SocketPath $dirs.SocketPath -ErrorAction Stop } |
                 Should -Throw -ErrorId 'InvalidTag,VirtioFs.Cmdlets.StartVirtioFsShareCommand'
+        }
+
+        It 'Refuses <Parameter> <Value> when it binds' -TestCases @(
+            @{ Parameter = 'ThreadPoolSize'; Value = 1025 }
+            @{ Parameter = 'ThreadPoolSize'; Value = -1 }
+            @{ Parameter = 'Timeout'; Value = -0.5 }
+            @{ Parameter = 'Timeout'; Value = [double]::NaN }
+            @{ Parameter = 'Timeout'; Value = 5e9 }
+            @{ Parameter = 'RlimitNofile'; Value = -1 }
+            @{ Parameter = 'XattrMap'; Value = ':map:security.selinux' }
+            @{ Parameter = 'XattrMap'; Value = ':frob:all:a:b:' }
+            @{ Parameter = 'XattrMap'; Value = '' }
+        ) {
+            $dirs = New-VirtioFsTestShareRoot -Name 'bad'
+            $params = @{ Path = $dirs.Shared; Tag = 'bad'; SocketPath = $dirs.SocketPath; Xattr = $true; $Parameter = $Value }
+            { Start-VirtioFsShare @params -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ParameterArgumentValidationError,VirtioFs.Cmdlets.StartVirtioFsShareCommand'
+            Test-Path -LiteralPath $dirs.SocketPath | Should -BeFalse
+        }
+
+        It 'Names the offending rule of a malformed -XattrMap' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'rule'
+            $failure = { Start-VirtioFsShare -Path $dirs.Shared -Tag 'rule' -SocketPath $dirs.SocketPath -Xattr -XattrMap ':frob:all:a:b:' } |
+                Should -Throw -PassThru
+            $failure.Exception.Message | Should -Match "unknown rule type 'frob'"
+        }
+
+        It 'Throws InvalidShareOption for -XattrMap without -Xattr' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'noxattr'
+            { Start-VirtioFsShare -Path $dirs.Shared -Tag 'noxattr' -SocketPath $dirs.SocketPath -XattrMap ':ok:all:::' -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidShareOption,VirtioFs.Cmdlets.StartVirtioFsShareCommand'
+            Test-Path -LiteralPath $dirs.SocketPath | Should -BeFalse
         }
 
         It 'Writes SocketAccessDenied where the socket cannot be created' -Skip:((id -u) -eq '0') {
