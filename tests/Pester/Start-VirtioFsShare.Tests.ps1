@@ -119,6 +119,41 @@ Describe 'Start-VirtioFsShare' -Tag 'CI' {
         }
     }
 
+    Context 'A front-end that breaks the protocol' {
+        It 'Writes one VhostUserProtocolViolation record with the exception and keeps listening' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'violation'
+            $share = Start-VirtioFsShare -Path $dirs.Shared -Tag 'violation' -SocketPath $dirs.SocketPath
+            $socket = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+            try {
+                $socket.Connect([System.Net.Sockets.UnixDomainSocketEndPoint]::new($dirs.SocketPath))
+                # A vhost-user header: request 999 (there is none), flags 0x1 (version 1), no payload.
+                $header = [byte[]]::new(12)
+                [System.BitConverter]::GetBytes([uint32]999).CopyTo($header, 0)
+                [System.BitConverter]::GetBytes([uint32]1).CopyTo($header, 4)
+                $null = $socket.Send($header)
+                $socket.ReceiveTimeout = 10000
+                # 0 bytes: the share closed the connection, after it reported and logged the violation.
+                $socket.Receive([byte[]]::new(16)) | Should -Be 0
+            }
+            finally {
+                $socket.Dispose()
+            }
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ($share.ShareState -ne 'Listening' -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 20
+            }
+            $share.ShareState | Should -Be 'Listening'
+            $share.State | Should -Be 'Running'
+            $share.Error.Count | Should -Be 1
+            $record = $share.Error[0]
+            $record.FullyQualifiedErrorId | Should -Be 'VhostUserProtocolViolation'
+            $record.CategoryInfo.Category | Should -Be 'ProtocolError'
+            $record.Exception | Should -BeOfType 'VirtioFs.Backend.VhostUser.VhostUserProtocolException'
+            $record.Exception.Message | Should -Match 'unknown request code 999'
+            $record.TargetObject | Should -Be $share
+        }
+    }
+
     Context 'Errors' {
         It 'Writes <ErrorId> when <Case>' -TestCases @(
             @{ Case = 'the name is taken'; ErrorId = 'ShareNameInUse'; Second = @{ Tag = 'other'; Name = 'first' } }
