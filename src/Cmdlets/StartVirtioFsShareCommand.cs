@@ -2,6 +2,7 @@ using System.Management.Automation;
 using VirtioFs.Backend.Interop;
 using VirtioFs.Backend.Passthrough;
 using VirtioFs.Backend.Share;
+using VirtioFs.Backend.VhostUser;
 
 namespace VirtioFs.Cmdlets;
 
@@ -272,8 +273,18 @@ public sealed class StartVirtioFsShareCommand : PSCmdlet
             => new ErrorRecord(new UnauthorizedAccessException(string.Format(Strings.SocketAccessDenied, socket, e.Message), e), ErrorIds.SocketAccessDenied, ErrorCategory.PermissionDenied, socket),
         ErrnoException { Errno: Errno.EADDRINUSE }
             => new ErrorRecord(new IOException(string.Format(Strings.SocketPathInUse, socket), e), ErrorIds.SocketPathInUse, ErrorCategory.ResourceExists, socket),
-        IOException when ShareRegistry<VirtioFsShare>.IsSocketListening(socket)
-            => new ErrorRecord(new IOException(string.Format(Strings.SocketPathInUse, socket), e), ErrorIds.SocketPathInUse, ErrorCategory.ResourceExists, socket),
+        // The back-end's own exception (with its SocketPath) stays the record's Exception; the details say it in
+        // the cmdlet's terms (-SocketPath).
+        SocketPathInUseException inUse
+            => new ErrorRecord(inUse, ErrorIds.SocketPathInUse, ErrorCategory.ResourceExists, inUse.SocketPath)
+            {
+                ErrorDetails = new ErrorDetails(string.Format(Strings.SocketPathInUse, inUse.SocketPath)),
+            },
+        SocketPathNotASocketException notASocket
+            => new ErrorRecord(notASocket, ErrorIds.SocketPathInUse, ErrorCategory.ResourceExists, notASocket.SocketPath)
+            {
+                ErrorDetails = new ErrorDetails(string.Format(Strings.SocketPathNotASocket, notASocket.SocketPath)),
+            },
         ArgumentException
             => new ErrorRecord(e, ErrorIds.InvalidShareOption, ErrorCategory.InvalidArgument, name),
         _ => new ErrorRecord(new InvalidOperationException(string.Format(Strings.ShareStartFailed, name, e.Message), e), ErrorIds.ShareStartFailed, ErrorCategory.OpenError, name),

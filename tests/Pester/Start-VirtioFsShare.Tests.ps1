@@ -169,6 +169,35 @@ Describe 'Start-VirtioFsShare' -Tag 'CI' {
             $failure[0].CategoryInfo.Category | Should -Be 'ResourceExists'
         }
 
+        It 'Writes SocketPathInUse when another process listens on the socket' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'foreign'
+            $other = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+            try {
+                $other.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new($dirs.SocketPath))
+                $other.Listen(1)
+                Start-VirtioFsShare -Path $dirs.Shared -Tag 'foreign' -SocketPath $dirs.SocketPath -ErrorVariable failure -ErrorAction SilentlyContinue
+                $failure[0].FullyQualifiedErrorId | Should -Be 'SocketPathInUse,VirtioFs.Cmdlets.StartVirtioFsShareCommand'
+                $failure[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+                Get-VirtioFsShare -Name 'foreign' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            }
+            finally {
+                $other.Dispose()
+            }
+        }
+
+        It 'Writes SocketPathInUse, with the back-end exception, when a file that is not a socket is at the socket path' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'file'
+            Set-Content -LiteralPath $dirs.SocketPath -Value 'precious'
+            Start-VirtioFsShare -Path $dirs.Shared -Tag 'file' -SocketPath $dirs.SocketPath -ErrorVariable failure -ErrorAction SilentlyContinue
+            $failure[0].FullyQualifiedErrorId | Should -Be 'SocketPathInUse,VirtioFs.Cmdlets.StartVirtioFsShareCommand'
+            $failure[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+            $failure[0].Exception | Should -BeOfType 'VirtioFs.Backend.VhostUser.SocketPathNotASocketException'
+            $failure[0].Exception.SocketPath | Should -Be $dirs.SocketPath
+            $failure[0].TargetObject | Should -Be $dirs.SocketPath
+            Get-Content -LiteralPath $dirs.SocketPath | Should -Be 'precious'
+            Get-VirtioFsShare -Name 'file' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        }
+
         It 'Writes SharedDirectoryNotFound for a missing directory' {
             $dirs = New-VirtioFsTestShareRoot -Name 'missing'
             $gone = Join-Path -Path $dirs.Root -ChildPath 'does-not-exist'
