@@ -20,5 +20,6 @@ internal static class ErrorIds
     public const string ShareFailed = nameof(ShareFailed);
     public const string ShareLogError = nameof(ShareLogError);
     public const string VhostUserProtocolViolation = nameof(VhostUserProtocolViolation);
+    public const string FrontendConnectionFailed = nameof(FrontendConnectionFailed);
     public const string ShareHasNoTag = nameof(ShareHasNoTag);
 }

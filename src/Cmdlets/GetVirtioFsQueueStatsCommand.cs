@@ -1,10 +1,13 @@
 using System.Management.Automation;
+using VirtioFs.Backend.Share;
 
 namespace VirtioFs.Cmdlets;
 
 /// <summary>
-/// Get-VirtioFsQueueStats: one object per queue of each share (hiprio queue 0, request queues 1..n). With -Watch it
-/// writes a new set every -Interval seconds until Ctrl+C or until every share it watches has finished.
+/// Get-VirtioFsQueueStats: one object per queue of each share (hiprio queue 0, request queues 1..n), with rates since
+/// the share started. With -Watch it writes a new set every -Interval seconds, with rates since the previous set,
+/// until Ctrl+C or until every share it watches has finished. The loop is here; the rates are
+/// <see cref="QueueStatisticsRateTracker"/>'s.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "VirtioFsQueueStats", DefaultParameterSetName = ByName)]
 [OutputType(typeof(VirtioFsQueueStats))]
@@ -14,6 +17,7 @@ public sealed class GetVirtioFsQueueStatsCommand : PSCmdlet
     private const string ByShare = "ByShare";
 
     private readonly List<VirtioFsShare> _shares = new();
+    private readonly Dictionary<VirtioFsShare, QueueStatisticsRateTracker> _trackers = new();
     private readonly ManualResetEventSlim _stopping = new(false);
 
     /// <summary>Shares from Start-VirtioFsShare or Get-VirtioFsShare.</summary>
@@ -33,10 +37,10 @@ public sealed class GetVirtioFsQueueStatsCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Watch { get; set; }
 
-    /// <summary>Seconds between two sets with -Watch. Default 2.</summary>
+    /// <summary>Seconds between two sets with -Watch. Default 1.</summary>
     [Parameter]
     [ValidateRange(1, 3600)]
-    public int Interval { get; set; } = 2;
+    public int Interval { get; set; } = 1;
 
     protected override void ProcessRecord()
     {
@@ -65,7 +69,14 @@ public sealed class GetVirtioFsQueueStatsCommand : PSCmdlet
 
     private void WriteSnapshot(VirtioFsShare share)
     {
+        if (!_trackers.TryGetValue(share, out QueueStatisticsRateTracker? tracker))
+        {
+            tracker = new QueueStatisticsRateTracker(share.StartTime);
+            _trackers.Add(share, tracker);
+        }
         DateTimeOffset now = DateTimeOffset.Now;
-        foreach (var queue in share.GetQueueStatistics()) WriteObject(new VirtioFsQueueStats(share, queue, now));
+        IReadOnlyList<QueueStatisticsSnapshot> queues = share.GetQueueStatistics();
+        IReadOnlyList<QueueStatisticsRates?> rates = tracker.Next(queues, now);
+        for (int i = 0; i < queues.Count; i++) WriteObject(new VirtioFsQueueStats(share, queues[i], rates[i], now));
     }
 }

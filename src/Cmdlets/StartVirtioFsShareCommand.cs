@@ -2,6 +2,7 @@ using System.Management.Automation;
 using VirtioFs.Backend.Interop;
 using VirtioFs.Backend.Passthrough;
 using VirtioFs.Backend.Share;
+using VirtioFs.Backend.VhostUser;
 
 namespace VirtioFs.Cmdlets;
 
@@ -67,6 +68,53 @@ public sealed class StartVirtioFsShareCommand : PSCmdlet
     [Parameter]
     public SwitchParameter AdvertiseTag { get; set; }
 
+    /// <summary>Worker threads per request queue (virtiofsd --thread-pool-size). Default 0: the queue's own thread serves.</summary>
+    [Parameter]
+    [ValidateRange(0, 1024)]
+    public int ThreadPoolSize { get; set; }
+
+    /// <summary>Remote POSIX record locks (the C virtiofsd's -o posix_lock). Off by default: lock requests answer ENOSYS.</summary>
+    [Parameter]
+    public SwitchParameter PosixLock { get; set; }
+
+    /// <summary>Remote BSD flock (the C virtiofsd's -o flock). Off by default.</summary>
+    [Parameter]
+    public SwitchParameter Flock { get; set; }
+
+    /// <summary>xattr name mapping rules in virtiofsd's --xattrmap syntax; needs -Xattr.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateXattrMap]
+    public string? XattrMap { get; set; }
+
+    /// <summary>Do not flag host mounts inside the share as submounts (virtiofsd --no-announce-submounts).</summary>
+    [Parameter]
+    public SwitchParameter NoAnnounceSubmounts { get; set; }
+
+    /// <summary>FUSE_HANDLE_KILLPRIV_V2 (virtiofsd --killpriv-v2): the share clears set-id bits and capabilities on write.</summary>
+    [Parameter]
+    public SwitchParameter KillprivV2 { get; set; }
+
+    /// <summary>Honour the guest's O_DIRECT (virtiofsd --allow-direct-io). Off by default: O_DIRECT is stripped.</summary>
+    [Parameter]
+    public SwitchParameter AllowDirectIo { get; set; }
+
+    /// <summary>
+    /// Entry and attribute timeout in seconds (the C virtiofsd's -o timeout=), fractions allowed. Default: from -Cache
+    /// (Never 0, Metadata 86400, Auto 1, Always 86400).
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0.0, 4294967295.0)]
+    public double Timeout { get; set; }
+
+    /// <summary>
+    /// RLIMIT_NOFILE to raise the process to (virtiofsd --rlimit-nofile); never lowered, 0 leaves it alone. Default:
+    /// min(1,000,000, fs.nr_open).
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int RlimitNofile { get; set; }
+
     /// <summary>End the share when the front-end disconnects, instead of waiting for the next one.</summary>
     [Parameter]
     public SwitchParameter StopOnDisconnect { get; set; }
@@ -87,6 +135,13 @@ public sealed class StartVirtioFsShareCommand : PSCmdlet
             {
                 ErrorDetails = new ErrorDetails(string.Format(Strings.InvalidTag, e.Message)),
             });
+        }
+        if (XattrMap is not null && !Xattr)
+        {
+            // Without -Xattr every xattr request answers ENOSYS, so the rules would silently never apply.
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException(Strings.XattrMapNeedsXattr, nameof(XattrMap)),
+                ErrorIds.InvalidShareOption, ErrorCategory.InvalidArgument, XattrMap));
         }
         if (Name is not null)
         {
@@ -140,6 +195,16 @@ public sealed class StartVirtioFsShareCommand : PSCmdlet
             Xattr = Xattr,
             ReaddirPlus = !NoReaddirPlus,
             Writeback = Writeback,
+            ThreadPoolSize = ThreadPoolSize,
+            PosixLocks = PosixLock,
+            Flock = Flock,
+            XattrMap = XattrMap,
+            AnnounceSubmounts = !NoAnnounceSubmounts,
+            KillprivV2 = KillprivV2,
+            AllowDirectIo = AllowDirectIo,
+            // Not given means "from the cache policy" (null), which no number can say.
+            Timeout = MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) ? Timeout : null,
+            RlimitNofile = MyInvocation.BoundParameters.ContainsKey(nameof(RlimitNofile)) ? (ulong)RlimitNofile : null,
             Relisten = !StopOnDisconnect,
         };
         try
@@ -208,8 +273,18 @@ public sealed class StartVirtioFsShareCommand : PSCmdlet
             => new ErrorRecord(new UnauthorizedAccessException(string.Format(Strings.SocketAccessDenied, socket, e.Message), e), ErrorIds.SocketAccessDenied, ErrorCategory.PermissionDenied, socket),
         ErrnoException { Errno: Errno.EADDRINUSE }
             => new ErrorRecord(new IOException(string.Format(Strings.SocketPathInUse, socket), e), ErrorIds.SocketPathInUse, ErrorCategory.ResourceExists, socket),
-        IOException when ShareRegistry<VirtioFsShare>.IsSocketListening(socket)
-            => new ErrorRecord(new IOException(string.Format(Strings.SocketPathInUse, socket), e), ErrorIds.SocketPathInUse, ErrorCategory.ResourceExists, socket),
+        // The back-end's own exception (with its SocketPath) stays the record's Exception; the details say it in
+        // the cmdlet's terms (-SocketPath).
+        SocketPathInUseException inUse
+            => new ErrorRecord(inUse, ErrorIds.SocketPathInUse, ErrorCategory.ResourceExists, inUse.SocketPath)
+            {
+                ErrorDetails = new ErrorDetails(string.Format(Strings.SocketPathInUse, inUse.SocketPath)),
+            },
+        SocketPathNotASocketException notASocket
+            => new ErrorRecord(notASocket, ErrorIds.SocketPathInUse, ErrorCategory.ResourceExists, notASocket.SocketPath)
+            {
+                ErrorDetails = new ErrorDetails(string.Format(Strings.SocketPathNotASocket, notASocket.SocketPath)),
+            },
         ArgumentException
             => new ErrorRecord(e, ErrorIds.InvalidShareOption, ErrorCategory.InvalidArgument, name),
         _ => new ErrorRecord(new InvalidOperationException(string.Format(Strings.ShareStartFailed, name, e.Message), e), ErrorIds.ShareStartFailed, ErrorCategory.OpenError, name),

@@ -5,12 +5,17 @@ namespace VirtioFs.Cmdlets;
 /// <summary>
 /// One queue of one share at one moment (Get-VirtioFsQueueStats). Queue 0 is "hiprio" (FORGET only); 1..n are the
 /// request queues. Bytes are file data: READ to the guest, WRITE from it. Latencies come from a log-linear histogram,
-/// within about 9%.
+/// within about 9%. The rates (requests, bytes and errors per second) cover <see cref="RateInterval"/>.
 /// </summary>
 public sealed class VirtioFsQueueStats
 {
-    internal VirtioFsQueueStats(VirtioFsShare share, QueueStatisticsSnapshot snapshot, DateTimeOffset timestamp)
+    internal VirtioFsQueueStats(VirtioFsShare share, QueueStatisticsSnapshot snapshot, QueueStatisticsRates? rates, DateTimeOffset timestamp)
     {
+        RateInterval = rates?.Interval;
+        RequestsPerSecond = rates?.RequestsPerSecond;
+        BytesReadPerSecond = rates?.BytesReadPerSecond;
+        BytesWrittenPerSecond = rates?.BytesWrittenPerSecond;
+        ErrorsPerSecond = rates?.ErrorsPerSecond;
         ShareName = share.Name;
         Tag = share.Tag;
         Timestamp = timestamp;
@@ -47,6 +52,17 @@ public sealed class VirtioFsQueueStats
     public long Notifications { get; }
     public TimeSpan LatencyP50 { get; }
     public TimeSpan LatencyP99 { get; }
+    /// <summary>
+    /// What the rates below span: since the previous set of -Watch, or since the share started (the first set, and
+    /// without -Watch). Null, like the rates, when no interval could be measured.
+    /// </summary>
+    public TimeSpan? RateInterval { get; }
+    public double? RequestsPerSecond { get; }
+    /// <summary>File data read by the guest, bytes per second (the table shows MiB/s).</summary>
+    public double? BytesReadPerSecond { get; }
+    /// <summary>File data written by the guest, bytes per second (the table shows MiB/s).</summary>
+    public double? BytesWrittenPerSecond { get; }
+    public double? ErrorsPerSecond { get; }
     /// <summary>Requests per FUSE operation ("Lookup", "Read", ...).</summary>
     public IReadOnlyDictionary<string, long> Operations { get; }
 }

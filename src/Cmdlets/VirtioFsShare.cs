@@ -26,6 +26,11 @@ public sealed class VirtioFsShare : Job2
     private int _stopRequested;
     private bool _disposed;
 
+    // The managed id of the thread that just reported a failed connection through ShareHost.ConnectionFailed, 0 when
+    // none: the share logs the same failure next, on that same thread, and that Error line must not become a second
+    // record. Keyed by thread rather than by the line's wording, so a reworded log line cannot break it.
+    private int _reportedFailureThread;
+
     internal VirtioFsShare(ShareOptions options, ShareLogLevel logLevel, string command)
         : base(command, options.DisplayName)
     {
@@ -41,6 +46,7 @@ public sealed class VirtioFsShare : Job2
         Progress.EnumeratorNeverBlocks = true;
         Host = new ShareHost(options, new ShareLog(WriteLog, logLevel));
         Host.StateChanged += OnShareStateChanged;
+        Host.ConnectionFailed += OnConnectionFailed;
     }
 
     /// <summary>The mount tag (the guest runs mount -t virtiofs TAG /mnt).</summary>
@@ -65,6 +71,12 @@ public sealed class VirtioFsShare : Job2
 
     /// <summary>Every option the share was started with (cache policy, queues, read-only, ...).</summary>
     public ShareOptions Options { get; }
+
+    /// <summary>
+    /// The options in one line, virtiofsd's -o names: cache policy and queues always, the rest when not the default
+    /// ("cache=auto, queues=1, xattr, posix_lock"). Format-List shows it; Options holds every value.
+    /// </summary>
+    public string OptionSummary => ShareOptionsSummary.Describe(Options);
 
     /// <summary>The error that stopped the share, when ShareState is Failed.</summary>
     public Exception? Failure => Host.Failure;
@@ -137,6 +149,9 @@ public sealed class VirtioFsShare : Job2
 
     private void OnShareStateChanged(object? sender, ShareState state)
     {
+        // The connection thread leaves its catch block and reports Listening (or Stopped): whatever it reported is
+        // logged by now, so nothing more from this thread is the event's line.
+        Interlocked.CompareExchange(ref _reportedFailureThread, 0, Environment.CurrentManagedThreadId);
         lock (_jobLock)
         {
             if (_disposed) return;
@@ -166,6 +181,25 @@ public sealed class VirtioFsShare : Job2
         }
     }
 
+    /// <summary>
+    /// A front-end broke the protocol or its connection failed (ShareHost.ConnectionFailed, on the connection thread,
+    /// just before the share logs it): one error record with the real exception. The share keeps running.
+    /// </summary>
+    private void OnConnectionFailed(object? sender, Exception failure)
+    {
+        if (_disposed) return;
+        Volatile.Write(ref _reportedFailureThread, Environment.CurrentManagedThreadId);
+        Error.Add(failure is VhostUserProtocolException
+            ? new ErrorRecord(failure, ErrorIds.VhostUserProtocolViolation, ErrorCategory.ProtocolError, this)
+            {
+                ErrorDetails = new ErrorDetails(string.Format(Strings.VhostUserProtocolViolation, Name, failure.Message)),
+            }
+            : new ErrorRecord(failure, ErrorIds.FrontendConnectionFailed, ErrorCategory.ConnectionError, this)
+            {
+                ErrorDetails = new ErrorDetails(string.Format(Strings.FrontendConnectionFailed, Name, failure.Message)),
+            });
+    }
+
     /// <summary>The share's log sink; called on the share's threads. ShareLog swallows what a closed stream throws.</summary>
     private void WriteLog(ShareLogLevel level, string line)
     {
@@ -173,7 +207,9 @@ public sealed class VirtioFsShare : Job2
         switch (level)
         {
             case ShareLogLevel.Error:
-                Error.Add(ErrorRecordForLogLine(line));
+                int thread = Environment.CurrentManagedThreadId;
+                if (Interlocked.CompareExchange(ref _reportedFailureThread, 0, thread) == thread) break;   // OnConnectionFailed wrote it
+                Error.Add(new ErrorRecord(new IOException(line), ErrorIds.ShareLogError, ErrorCategory.NotSpecified, this));
                 break;
             case ShareLogLevel.Warning:
                 Warning.Add(new WarningRecord(line));
@@ -185,20 +221,6 @@ public sealed class VirtioFsShare : Job2
                 Debug.Add(new DebugRecord(line));
                 break;
         }
-    }
-
-    private ErrorRecord ErrorRecordForLogLine(string line)
-    {
-        // The backend reports a protocol violation only as this log line (it closes the connection and listens
-        // again); there is no event to hook, so the line is recognised by its fixed wording in ShareHost.
-        if (line.Contains("vhost-user protocol violation", StringComparison.Ordinal))
-        {
-            return new ErrorRecord(new VhostUserProtocolException(line), ErrorIds.VhostUserProtocolViolation, ErrorCategory.ProtocolError, this)
-            {
-                ErrorDetails = new ErrorDetails(string.Format(Strings.VhostUserProtocolViolation, line)),
-            };
-        }
-        return new ErrorRecord(new IOException(line), ErrorIds.ShareLogError, ErrorCategory.NotSpecified, this);
     }
 
     protected override void Dispose(bool disposing)
@@ -214,6 +236,7 @@ public sealed class VirtioFsShare : Job2
             {
                 _disposed = true;
                 Host.StateChanged -= OnShareStateChanged;
+                Host.ConnectionFailed -= OnConnectionFailed;
             }
             Host.Dispose();
         }

@@ -38,6 +38,21 @@ Describe 'Get-VirtioFsQueueStats' -Tag 'CI' {
             $failure[0].FullyQualifiedErrorId | Should -Be 'ShareNotFound,VirtioFs.Cmdlets.GetVirtioFsQueueStatsCommand'
         }
 
+        It 'Writes rates since the share started, zero before any front-end' {
+            $dirs = New-VirtioFsTestShareRoot -Name 'rates'
+            $share = Start-VirtioFsShare -Path $dirs.Shared -Tag 'rates' -SocketPath $dirs.SocketPath
+            Start-Sleep -Milliseconds 50
+            $stats = Get-VirtioFsQueueStats -Share $share
+            foreach ($queue in $stats) {
+                $queue.RateInterval | Should -BeGreaterThan ([TimeSpan]::Zero)
+                $queue.RequestsPerSecond | Should -Be 0
+                $queue.BytesReadPerSecond | Should -Be 0
+                $queue.BytesWrittenPerSecond | Should -Be 0
+                $queue.ErrorsPerSecond | Should -Be 0
+            }
+            ($stats | Format-Table | Out-String) | Should -Match 'Req/s'
+        }
+
         It 'Ends -Watch when the watched share has stopped' {
             $dirs = New-VirtioFsTestShareRoot -Name 'watch'
             $share = Start-VirtioFsShare -Path $dirs.Shared -Tag 'watch' -SocketPath $dirs.SocketPath
@@ -71,6 +86,8 @@ Describe 'Get-VirtioFsQueueStats' -Tag 'CI' {
                 $request.Operations['Lookup'] | Should -Be 2
                 $request.Operations['Init'] | Should -Be 1
                 $request.LatencyP99 | Should -BeGreaterThan ([TimeSpan]::Zero)
+                $request.RequestsPerSecond | Should -BeGreaterThan 0
+                $request.ErrorsPerSecond | Should -BeGreaterThan 0
                 $share.ShareState | Should -Be 'Connected'
                 $share.Frontend | Should -Not -BeNullOrEmpty
             }

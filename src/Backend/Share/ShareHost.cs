@@ -64,6 +64,14 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
 
     public event EventHandler<ShareState>? StateChanged;
 
+    /// <summary>
+    /// A front-end's connection ended with an error: a <see cref="VhostUserProtocolException"/> (it broke the protocol)
+    /// or an <see cref="ErrnoException"/> (a system call on the connection failed). Raised on the connection thread,
+    /// before the error line is logged; the share then waits for the next front-end. A handler that throws is logged
+    /// as a warning, never thrown into the connection thread.
+    /// </summary>
+    public event EventHandler<Exception>? ConnectionFailed;
+
     /// <summary>Validates the options, opens the directory, listens, and starts the connection thread.</summary>
     public void Start()
     {
@@ -164,10 +172,12 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
         }
         catch (VhostUserProtocolException e)
         {
+            OnConnectionFailed(e);
             _log.Error($"share '{Name}': vhost-user protocol violation, connection closed: {e.Message}");
         }
         catch (ErrnoException e) when (Volatile.Read(ref _stopRequested) == 0)
         {
+            OnConnectionFailed(e);
             _log.Error($"share '{Name}': connection failed and was closed: {e.Message}");
         }
         finally
@@ -178,6 +188,18 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
             connection.Dispose();
             Frontend = null;
             if (Volatile.Read(ref _stopRequested) == 0) SetState(ShareState.Listening);
+        }
+    }
+
+    private void OnConnectionFailed(Exception e)
+    {
+        try
+        {
+            ConnectionFailed?.Invoke(this, e);
+        }
+        catch (Exception handlerError)
+        {
+            _log.Warning($"share '{Name}': a connection-failure handler failed: {handlerError.Message}");
         }
     }
 

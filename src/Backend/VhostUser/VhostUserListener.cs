@@ -23,8 +23,9 @@ public sealed unsafe class VhostUserListener : IDisposable
     public string? SocketPath => _createdPath;
 
     /// <summary>
-    /// Creates and listens on <paramref name="path"/>. A stale socket file nobody listens on is replaced; a live one,
-    /// or any other kind of file at that path, is an error that says so.
+    /// Creates and listens on <paramref name="path"/>. A stale socket file nobody listens on is replaced; a live one is
+    /// a <see cref="SocketPathInUseException"/>, any other kind of file at that path a
+    /// <see cref="SocketPathNotASocketException"/>.
     /// </summary>
     public static VhostUserListener Create(string path, int mode = 0x180 /* 0600 */)
     {
@@ -77,11 +78,11 @@ public sealed unsafe class VhostUserListener : IDisposable
             throw ErrnoException.FromLast("statx", $"socket path '{path}'");
         }
         if (type != (int)Libc.S_IFSOCK)
-            throw new IOException($"'{path}' exists and is not a socket. Remove it or choose another socket path.");
+            throw new SocketPathNotASocketException(path);
         if (!Libc.TryMakeSockaddr(path, out var addr, out uint addrLength)) return;
         using var probe = SafeFd.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0), "socket");
         if (Libc.connect(probe.Value, &addr, addrLength) == 0)
-            throw new IOException($"Another daemon is already listening on '{path}'. Stop it or choose another socket path.");
+            throw new SocketPathInUseException(path);
         File.Delete(path);   // a socket file nobody listens on: left behind by a daemon that died
     }
 

@@ -25,8 +25,9 @@ public sealed class ListenerTests : IDisposable
     {
         string path = Path.Combine(_dir, "b.sock");
         using var first = VhostUserListener.Create(path);
-        var e = Assert.Throws<IOException>(() => VhostUserListener.Create(path));
+        var e = Assert.Throws<SocketPathInUseException>(() => VhostUserListener.Create(path));
         Assert.Contains("already listening", e.Message);
+        Assert.Equal(path, e.SocketPath);
     }
 
     [Fact]
@@ -41,7 +42,7 @@ public sealed class ListenerTests : IDisposable
 
         string file = Path.Combine(_dir, "d.sock");
         File.WriteAllText(file, "precious");
-        Assert.Throws<IOException>(() => VhostUserListener.Create(file));
+        Assert.Equal(file, Assert.Throws<SocketPathNotASocketException>(() => VhostUserListener.Create(file)).SocketPath);
         Assert.Equal("precious", File.ReadAllText(file));
     }
 
