@@ -110,6 +110,8 @@ public sealed unsafe partial class PassthroughFileSystem
         try
         {
             int openFlagsHost = SanitizeOpenFlags(unchecked((int)flags));
+            int dirFd = PathFd(dir);
+            if (dirFd < 0) return -dirFd;
             fixed (byte* p = name.NulTerminated)
             {
                 int fd;
@@ -118,17 +120,17 @@ public sealed unsafe partial class PassthroughFileSystem
                 using (caller)
                 {
                     // Always O_EXCL|O_NOFOLLOW: we only ever create, never open an existing node here (CVE-2020-35517).
-                    fd = Libc.openat(dir.Fd, p, openFlagsHost | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW, mode & 0xFFF);
+                    fd = Libc.openat(dirFd, p, openFlagsHost | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW, mode & 0xFFF);
                     errno = fd < 0 ? LastErrno : 0;
                 }
                 if (fd < 0)
                 {
                     if (errno != EEXIST || (flags & (uint)Libc.O_EXCL) != 0) return errno;
-                    errno = CreateExisting(dir, p, unchecked((int)flags), out entry, out fh, out openFlags);
+                    errno = CreateExisting(dir, dirFd, p, unchecked((int)flags), out entry, out fh, out openFlags);
                     if (errno == 0 && (openInFlags & OpenKillSuidgid) != 0 && (flags & (uint)Libc.O_TRUNC) != 0) KillPrivileges(fh);
                     return errno;
                 }
-                return FinishCreateOpen(fd, mode, out entry, out fh, out openFlags);
+                return FinishCreateOpen(fd, mode, tmpFile: false, out entry, out fh, out openFlags);
             }
         }
         finally
@@ -138,11 +140,11 @@ public sealed unsafe partial class PassthroughFileSystem
     }
 
     // The name exists and the guest did not ask for O_EXCL: look it up and open it with the usual checks.
-    private int CreateExisting(Inode dir, byte* name, int flags, out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
+    private int CreateExisting(Inode dir, int dirFd, byte* name, int flags, out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         fh = 0;
         openFlags = FuseOpenOutFlags.None;
-        int errno = LookupAt(dir, dir.Fd, name, out entry);
+        int errno = LookupAt(dir, dirFd, name, out entry);
         if (errno != 0) return errno;
         Inode? inode = Acquire(entry.NodeId);
         if (inode is null) return ENOENT;
@@ -162,7 +164,9 @@ public sealed unsafe partial class PassthroughFileSystem
         return errno;
     }
 
-    private int FinishCreateOpen(int fd, uint mode,
+    // tmpFile: an O_TMPFILE file has no name, and a file handle cannot reopen an inode without one: it is held by its
+    // descriptor (until LINK names it, and after).
+    private int FinishCreateOpen(int fd, uint mode, bool tmpFile,
         out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         entry = default;
@@ -196,7 +200,14 @@ public sealed unsafe partial class PassthroughFileSystem
             Libc.close(pathFd);
             return handleErrno;
         }
-        ulong nodeId = _inodes.AddLookup(pathFd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
+        // The caller checked the quota before creating the file.
+        int lookupErrno = AddLookup(pathFd, st, keepFd: tmpFile, checkQuota: false, out ulong nodeId);
+        if (lookupErrno != 0)
+        {
+            ReleaseHandle(fh);
+            fh = 0;
+            return lookupErrno;
+        }
         entry = MakeEntry(nodeId, st);
         return 0;
     }
@@ -226,7 +237,7 @@ public sealed unsafe partial class PassthroughFileSystem
         {
             // killpriv_v2: the guest leaves clearing set-id bits (and security.capability) to us, as a local write by
             // an unprivileged writer would; we write as root, whom the host kernel would let keep them.
-            if ((writeFlags & FuseConstants.WriteKillSuidgid) != 0) KillPrivileges(handle.Fd, inode: null);
+            if ((writeFlags & FuseConstants.WriteKillSuidgid) != 0) KillPrivileges(handle.Fd, inodeFd: -1);
             return TransferVectored(handle.Fd, offset, source, write: true, out bytesWritten);
         }
         finally
@@ -412,6 +423,8 @@ public sealed unsafe partial class PassthroughFileSystem
             if (!dir.IsDirectory) return ENOTDIR;
             // The guest's O_EXCL means "may never be linked into the tree": keep it; O_TMPFILE is ours to add.
             int hostFlags = SanitizeOpenFlags(unchecked((int)flags)) | (unchecked((int)flags) & Libc.O_EXCL) | Libc.O_TMPFILE;
+            int dirFd = PathFd(dir);
+            if (dirFd < 0) return -dirFd;
             int fd;
             int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
             if (errno != 0) return errno;
@@ -419,12 +432,12 @@ public sealed unsafe partial class PassthroughFileSystem
             {
                 fixed (byte* dot = "."u8)
                 {
-                    fd = Libc.openat(dir.Fd, dot, hostFlags, mode & 0xFFF);
+                    fd = Libc.openat(dirFd, dot, hostFlags, mode & 0xFFF);
                 }
                 errno = fd < 0 ? LastErrno : 0;
             }
             if (fd < 0) return errno;
-            return FinishCreateOpen(fd, mode, out entry, out fh, out openFlags);
+            return FinishCreateOpen(fd, mode, tmpFile: true, out entry, out fh, out openFlags);
         }
         finally
         {

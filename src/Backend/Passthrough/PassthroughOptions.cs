@@ -67,6 +67,15 @@ public sealed class PassthroughOptions
     /// </summary>
     public int? FdQuota { get; init; }
 
+    /// <summary>
+    /// Hold inodes by file handles instead of O_PATH descriptors (virtiofsd's --inode-file-handles). Default
+    /// <see cref="InodeFileHandles.Prefer"/>: where the daemon has CAP_DAC_READ_SEARCH and the file system makes them.
+    /// </summary>
+    public InodeFileHandles InodeFileHandles { get; init; } = InodeFileHandles.Prefer;
+
+    /// <summary>O_PATH descriptors of handle-held inodes kept open between uses. Default 128.</summary>
+    internal int InodeFdCacheSize { get; init; } = InodeStore.DefaultFdCacheCapacity;
+
     internal void Validate()
     {
         if (string.IsNullOrEmpty(SharedDirectory)) throw new ArgumentException("SharedDirectory is required.", nameof(SharedDirectory));
@@ -74,6 +83,8 @@ public sealed class PassthroughOptions
         if (Timeout is { } t && (double.IsNaN(t) || t < 0 || t > uint.MaxValue))
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "Timeout must be between 0 and 4294967295 seconds.");
         if (FdQuota is < 1) throw new ArgumentOutOfRangeException(nameof(FdQuota), FdQuota, "FdQuota must be at least 1.");
+        if (!Enum.IsDefined(InodeFileHandles)) throw new ArgumentOutOfRangeException(nameof(InodeFileHandles), InodeFileHandles, "Unknown inode file handle mode.");
+        if (InodeFdCacheSize < 1) throw new ArgumentOutOfRangeException(nameof(InodeFdCacheSize), InodeFdCacheSize, "The inode fd cache needs room for at least one descriptor.");
         if (MaxOpenHandles < 1) throw new ArgumentOutOfRangeException(nameof(MaxOpenHandles), MaxOpenHandles, "MaxOpenHandles must be at least 1.");
     }
 }

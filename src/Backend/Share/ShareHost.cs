@@ -108,6 +108,7 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
         AllowDirectIo = o.AllowDirectIo,
         XattrMap = o.XattrMap,
         RlimitNofile = o.RlimitNofile,
+        InodeFileHandles = o.InodeFileHandles,
     };
 
     private void ServeConnections()
