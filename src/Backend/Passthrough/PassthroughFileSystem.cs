@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VirtioFs.Backend.Fuse;
 using VirtioFs.Backend.Fuse.Abi;
@@ -37,6 +38,8 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private readonly uint _timeoutNanoseconds;
     private readonly XattrMap? _xattrMap;
     private readonly int _fdQuota;
+    private readonly ulong _fdLimit;
+    private readonly StrongBox<int> _lockFds = new();
     private readonly MountFds _mounts = new();
     private readonly bool _fileHandles;
     private int _disposed;
@@ -57,7 +60,8 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         _privileged = Libc.geteuid() == 0;
         _xattrMap = options.XattrMap is { Length: > 0 } rules ? XattrMap.Parse(rules) : null;
         ulong limit = FdLimit.Raise(options.RlimitNofile);
-        _fdQuota = options.FdQuota ?? (int)Math.Min(int.MaxValue, limit > 2048 ? limit - 1024 : limit / 2);
+        _fdLimit = limit;
+        _fdQuota = options.FdQuota ?? FdBudget.Quota(limit);
 
         int rootFd = OpenPath(Libc.AT_FDCWD, options.SharedDirectory, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, "shared directory");
         int procFd = -1;
@@ -71,6 +75,7 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
             var root = new Inode(FuseConstants.RootId, rootFd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st)) { LookupCount = 1 };
             _inodes = new InodeStore(root, options.InodeFdCacheSize);
             _handles = new HandleTable(options.MaxOpenHandles);
+            FdBudget.Register(this, limit);
         }
         catch
         {
@@ -165,6 +170,7 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        FdBudget.Unregister(this);
         Destroy();
         _inodes.Root.Release();
         Libc.close(_procSelfFd);
@@ -373,15 +379,23 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private Inode? Acquire(ulong nodeId) => _inodes.Acquire(nodeId);
 
     /// <summary>
-    /// True when the guest already makes us hold as many descriptors as it may (descriptor-held inodes plus handles;
-    /// handle-held inodes hold none, and their cache is bounded on its own): the next one
-    /// is refused with ENFILE, which the guest reports as "too many open files in system", while the daemon goes on
-    /// serving. An inode the guest already knows costs nothing new and may still be looked up.
+    /// True when the guest already makes us hold as many descriptors as it may: descriptor-held inodes, open handles
+    /// and lock descriptors (handle-held inodes hold none, and their cache is bounded on its own), against this
+    /// share's quota and against the budget of all shares in the process (<see cref="FdBudget"/>: a reserve of
+    /// max(1024, 10% of RLIMIT_NOFILE) always stays with the host process). The next one is refused with ENFILE,
+    /// which the guest reports as "too many open files in system", while the daemon goes on serving. An inode the
+    /// guest already knows costs nothing new and may still be looked up.
     /// </summary>
-    private bool OverFdQuota() => _inodes.HeldFdCount + _handles.Count >= _fdQuota;
+    private bool OverFdQuota() => HeldFdCount >= _fdQuota || FdBudget.Exhausted;
 
-    /// <summary>Descriptors the guest makes us hold for good (descriptor-held and pinned inodes, open handles).</summary>
-    internal int HeldFdCount => _inodes.HeldFdCount + _handles.Count;
+    /// <summary>This share's own quota (the process-wide budget applies as well).</summary>
+    internal int FdQuota => _fdQuota;
+
+    /// <summary>RLIMIT_NOFILE when the share started (after raising it).</summary>
+    internal ulong FdLimitAtStart => _fdLimit;
+
+    /// <summary>Descriptors the guest makes us hold for good (descriptor-held and pinned inodes, open handles, locks).</summary>
+    internal int HeldFdCount => _inodes.HeldFdCount + _handles.Count + Volatile.Read(ref _lockFds.Value);
 
     /// <summary>Cached O_PATH descriptors of handle-held inodes open right now.</summary>
     internal int CachedFdCount => _inodes.CachedFdCount;

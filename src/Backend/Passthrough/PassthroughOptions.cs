@@ -61,9 +61,11 @@ public sealed class PassthroughOptions
     public ulong? RlimitNofile { get; init; }
 
     /// <summary>
-    /// Most descriptors the guest may make us hold (inodes it knows plus open handles); past it LOOKUP, CREATE and
-    /// OPEN answer ENFILE instead of the daemon running out of descriptors (CVE-2020-10717). Default null: the
-    /// RLIMIT_NOFILE soft limit after raising it, minus 1024 kept for the daemon itself.
+    /// Most descriptors the guest may make this share hold (descriptor-held inodes, open handles, lock descriptors;
+    /// inodes held by file handles cost none); past it LOOKUP, CREATE, OPEN and locks answer ENFILE instead of the
+    /// daemon running out of descriptors (CVE-2020-10717). Default null: RLIMIT_NOFILE after raising it minus a
+    /// reserve of max(1024, 10% of it) left to the host process. Whatever this is, all shares of the process together
+    /// never take that reserve (<see cref="FdBudget"/>).
     /// </summary>
     public int? FdQuota { get; init; }
 
