@@ -13,9 +13,6 @@ public sealed unsafe partial class PassthroughFileSystem
     /// <summary>__O_TMPFILE: never honoured from the guest (TMPFILE is ENOSYS).</summary>
     private const int O_TMPFILE_BIT = 0x400000;
 
-    /// <summary>iovecs built per preadv/pwritev call, on the stack (Linux's UIO_FASTIOV is 8; chains are rarely longer).</summary>
-    private const int IovecBatch = 64;
-
     /// <summary>FUSE_OPEN_KILL_SUIDGID in fuse_open_in.open_flags (killpriv_v2): an O_TRUNC open by an unprivileged caller.</summary>
     private const uint OpenKillSuidgid = 1;
 
@@ -247,28 +244,44 @@ public sealed unsafe partial class PassthroughFileSystem
     }
 
     /// <summary>
-    /// preadv/pwritev straight between the file and the segments, in batches of <see cref="IovecBatch"/> iovecs;
-    /// stops at the first short transfer (end of file, disk full). An error after some bytes moved reports the bytes.
+    /// preadv/pwritev straight between the file and the segments: one call for a whole request (virtiofsd does one
+    /// too), with segments that are adjacent in our address space merged into one iovec (guest pages that are
+    /// contiguous in guest memory usually are), up to IOV_MAX iovecs per call. Stops at the first short transfer (end
+    /// of file, disk full); an error after some bytes moved reports the bytes.
     /// </summary>
     private static int TransferVectored(int fd, ulong offset, ReadOnlySpan<IoSegment> segments, bool write, out int transferred)
     {
         transferred = 0;
         // Who might lie: the offset; past long.MaxValue it turns negative and the kernel answers EINVAL.
         long position = unchecked((long)offset);
-        Libc.iovec* iov = stackalloc Libc.iovec[IovecBatch];
+        // On the stack, sized to this request (16 bytes per segment, at most 16 KiB): nothing allocated, and only what
+        // is used gets zeroed. A READ or WRITE has at most max_pages + 1 segments, far below IOV_MAX.
+        int capacity = Math.Min(segments.Length, Libc.IOV_MAX);
+        Libc.iovec* iov = stackalloc Libc.iovec[Math.Max(capacity, 1)];
         int index = 0;
         long total = 0;
         while (index < segments.Length)
         {
-            int count = Math.Min(IovecBatch, segments.Length - index);
+            int count = 0;
             long batchBytes = 0;
-            for (int i = 0; i < count; i++)
+            for (; index < segments.Length; index++)
             {
-                IoSegment segment = segments[index + i];
-                iov[i].iov_base = segment.Address;
-                iov[i].iov_len = segment.Length;
+                IoSegment segment = segments[index];
+                if (segment.Length == 0) continue;
+                if (count > 0 && (byte*)iov[count - 1].iov_base + iov[count - 1].iov_len == segment.Address)
+                {
+                    iov[count - 1].iov_len += segment.Length;   // adjacent: one iovec
+                }
+                else
+                {
+                    if (count == capacity) break;
+                    iov[count].iov_base = segment.Address;
+                    iov[count].iov_len = segment.Length;
+                    count++;
+                }
                 batchBytes += segment.Length;
             }
+            if (count == 0) break;
             long at = unchecked(position + total);
             nint n = write ? Libc.pwritev(fd, iov, count, at) : Libc.preadv(fd, iov, count, at);
             if (n < 0)
@@ -278,7 +291,6 @@ public sealed unsafe partial class PassthroughFileSystem
             }
             total += n;
             if (n < batchBytes) break;
-            index += count;
         }
         transferred = checked((int)total);
         return 0;
