@@ -24,6 +24,9 @@ internal static class HelpText
           --killpriv-v2             negotiate FUSE_HANDLE_KILLPRIV_V2 (default off)
           --allow-direct-io         honour the guest's O_DIRECT (default: stripped)
           --rlimit-nofile N         raise RLIMIT_NOFILE to N (default min(1000000, fs.nr_open); 0: leave it)
+          --inode-file-handles never|prefer|mandatory
+                                    hold inodes by file handles, not descriptors (default prefer: where
+                                    CAP_DAC_READ_SEARCH and the file system allow; mandatory: or refuse)
           --request-queues N        request queues, each with its own thread (default 1; QEMU's
                                     num-request-queues must not exceed it)
           --log-level error|warn|info|debug    (default info; -d means debug)

@@ -22,6 +22,7 @@ internal sealed class HostCommandLine
     public bool AnnounceSubmounts = true;
     public string? XattrMap;
     public ulong? RlimitNofile;
+    public InodeFileHandles InodeFileHandles = InodeFileHandles.Prefer;
     public int RequestQueues = 1;
     public ShareLogLevel LogLevel = ShareLogLevel.Info;
     public bool Help, Version, PrintCapabilities;
@@ -80,10 +81,13 @@ internal sealed class HostCommandLine
                 case "--killpriv-v2": line.KillprivV2 = true; break;
                 case "--no-killpriv-v2": line.KillprivV2 = false; break;
                 case "--inode-file-handles":
-                    string handles = Next();
-                    if (handles is not ("never" or "prefer" or "mandatory" or "fallback"))
-                        throw new ArgumentException($"Unknown --inode-file-handles mode '{handles}'; use never, prefer or mandatory.");
-                    if (handles != "never") line.Notes.Add($"--inode-file-handles={handles}: inodes are held as O_PATH descriptors (never); RLIMIT_NOFILE is raised instead");
+                    line.InodeFileHandles = Next() switch
+                    {
+                        "never" => InodeFileHandles.Never,
+                        "prefer" or "fallback" => InodeFileHandles.Prefer,   // "fallback": virtiofsd's old name for prefer
+                        "mandatory" => InodeFileHandles.Mandatory,
+                        string other => throw new ArgumentException($"Unknown --inode-file-handles mode '{other}'; use never, prefer or mandatory."),
+                    };
                     break;
                 case "--sandbox" or "--seccomp" or "--modcaps" or "--socket-group" or "--migration-mode" or "--migration-on-error":
                     line.Notes.Add($"{name}={Next()} is accepted for compatibility and has no effect yet");
@@ -215,6 +219,7 @@ internal sealed class HostCommandLine
             AllowDirectIo = AllowDirectIo,
             XattrMap = XattrMap,
             RlimitNofile = RlimitNofile,
+            InodeFileHandles = InodeFileHandles,
         };
     }
 }

@@ -16,14 +16,21 @@ internal unsafe ref struct FuseCall
     public readonly ReadOnlySpan<IoSegment> Request;
     public readonly ReadOnlySpan<IoSegment> Reply;
     public readonly ulong ReplyRoom;
+    public readonly IFuseLog? Log;
     public Span<byte> Args;
+
+    /// <summary>Set when a name or string argument was refused (<see cref="TakeName"/>): <see cref="Error"/> logs it.</summary>
+    private string? _rejection;
 
     /// <summary>The FUSE_EXT_GROUPS group of this request, when it carried exactly one and the guest may send it.</summary>
     public uint SupplementaryGroup;
     public bool HasSupplementaryGroup;
 
-    public FuseCall(FuseWorker worker, in FuseInHeader header, ReadOnlySpan<IoSegment> request, ReadOnlySpan<IoSegment> reply, ulong replyRoom)
+    public FuseCall(FuseWorker worker, in FuseInHeader header, ReadOnlySpan<IoSegment> request, ReadOnlySpan<IoSegment> reply, ulong replyRoom,
+        IFuseLog? log = null)
     {
+        Log = log;
+        _rejection = null;
         Worker = worker;
         Header = header;
         Request = request;
@@ -60,48 +67,73 @@ internal unsafe ref struct FuseCall
 
     /// <summary>
     /// Takes the NUL-terminated name at <paramref name="offset"/> and validates it as one path component.
-    /// Returns 0 or an errno; <paramref name="next"/> is the offset after the terminator.
+    /// Returns 0 or an errno (the refusal is logged when the reply is sent); <paramref name="next"/> is the offset
+    /// after the terminator.
     /// </summary>
-    public readonly int TakeName(int offset, bool allowDots, out FuseName name, out int next)
+    public int TakeName(int offset, bool allowDots, out FuseName name, out int next)
     {
         name = default;
         next = offset;
-        if (offset < 0 || offset >= Args.Length) return FuseErrno.EINVAL;
+        if (offset < 0 || offset >= Args.Length) return Refuse(FuseErrno.EINVAL, FuseRejection.NameUnterminated);
         Span<byte> rest = Args[offset..];
         int length = rest.IndexOf((byte)0);
-        if (length < 0) return FuseErrno.EINVAL;                     // no terminator inside the arguments
-        if (length == 0) return FuseErrno.EINVAL;
-        if (length > NameMax) return FuseErrno.ENAMETOOLONG;
+        if (length < 0) return Refuse(FuseErrno.EINVAL, FuseRejection.NameUnterminated);   // no terminator inside the arguments
+        if (length == 0) return Refuse(FuseErrno.EINVAL, FuseRejection.NameEmpty);
+        if (length > NameMax) return Refuse(FuseErrno.ENAMETOOLONG, FuseRejection.NameTooLong);
         ReadOnlySpan<byte> bytes = rest[..length];
-        if (bytes.IndexOf((byte)'/') >= 0) return FuseErrno.EINVAL;  // one component only: never a path
+        if (bytes.IndexOf((byte)'/') >= 0) return Refuse(FuseErrno.EINVAL, FuseRejection.NameWithSlash);  // one component only: never a path
         name = new FuseName(rest[..(length + 1)]);
-        if (!allowDots && (name.IsDot || name.IsDotDot)) return FuseErrno.EINVAL;
+        if (!allowDots && (name.IsDot || name.IsDotDot))
+        {
+            name = default;
+            return Refuse(FuseErrno.EINVAL, FuseRejection.NameIsDots);
+        }
         next = offset + length + 1;
         return 0;
     }
 
     /// <summary>Takes a NUL-terminated string of at most <paramref name="maxLength"/> bytes (no other checks).</summary>
-    public readonly int TakeString(int offset, int maxLength, out ReadOnlySpan<byte> withTerminator, out int next)
+    public int TakeString(int offset, int maxLength, out ReadOnlySpan<byte> withTerminator, out int next)
     {
         withTerminator = default;
         next = offset;
-        if (offset < 0 || offset >= Args.Length) return FuseErrno.EINVAL;
+        if (offset < 0 || offset >= Args.Length) return Refuse(FuseErrno.EINVAL, FuseRejection.StringUnterminated);
         Span<byte> rest = Args[offset..];
         int length = rest.IndexOf((byte)0);
-        if (length < 0) return FuseErrno.EINVAL;
-        if (length > maxLength) return FuseErrno.ENAMETOOLONG;
+        if (length < 0) return Refuse(FuseErrno.EINVAL, FuseRejection.StringUnterminated);
+        if (length > maxLength) return Refuse(FuseErrno.ENAMETOOLONG, FuseRejection.StringTooLong);
         withTerminator = rest[..(length + 1)];
         next = offset + length + 1;
         return 0;
     }
 
+    /// <summary>Records why an argument was refused (logged by <see cref="Error"/>) and returns the errno.</summary>
+    public int Refuse(int errno, string reason)
+    {
+        _rejection = reason;
+        return errno;
+    }
+
     /// <summary>NAME_MAX.</summary>
     public const int NameMax = 255;
 
+    /// <summary>
+    /// Answers <paramref name="errno"/>. A refusal recorded by <see cref="Refuse"/>, and any EBADF (node ids and
+    /// handles are ours: an honest guest only sends back live ones), is reported to the log as a rejection.
+    /// </summary>
     public readonly int Error(int errno)
     {
         Worker.LastError = errno;
+        string? reason = _rejection ?? (errno == FuseErrno.EBADF ? FuseRejection.UnknownId : null);
+        if (reason is not null) Log?.Rejected(Header.Opcode, Header.Unique, reason);
         return WriteHeader(FuseConstants.OutHeaderSize, -errno);
+    }
+
+    /// <summary>Answers <paramref name="errno"/> for a request refused as malformed or hostile, and logs why.</summary>
+    public int Reject(int errno, string reason)
+    {
+        _rejection = reason;
+        return Error(errno);
     }
 
     public readonly int Ok() => WriteHeader(FuseConstants.OutHeaderSize, 0);

@@ -7,15 +7,15 @@ public sealed unsafe partial class FuseServer
 {
     private int OpenDir(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseOpenIn args)) return call.Error(FuseErrno.EINVAL);
-        if (!call.HasRoom((ulong)sizeof(FuseOpenOut))) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseOpenIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
+        if (!call.HasRoom((ulong)sizeof(FuseOpenOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         int errno = _fs.OpenDir(call.Context, call.NodeId, args.Flags, out ulong fh, out FuseOpenOutFlags openFlags);
         return errno != 0 ? call.Error(errno) : call.Ok(new FuseOpenOut { Fh = fh, OpenFlags = (uint)openFlags });
     }
 
     private int ReadDir(ref FuseCall call, bool plus)
     {
-        if (!call.TryArg(0, out FuseReadIn args)) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseReadIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         // Who might lie: the guest's size; we fill at most what fits the reply and our own limit.
         int size = (int)Math.Min(Math.Min(args.Size, call.BodyRoom), Options.MaxWrite);
 
@@ -33,13 +33,13 @@ public sealed unsafe partial class FuseServer
 
     private int ReleaseDir(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseReleaseIn args)) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseReleaseIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         return Result(ref call, _fs.ReleaseDir(call.Context, call.NodeId, args.Fh, args.Flags));
     }
 
     private int FsyncDir(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseFsyncIn args)) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseFsyncIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         bool dataSync = (args.FsyncFlags & FuseConstants.FsyncFdatasync) != 0;
         return Result(ref call, _fs.FsyncDir(call.Context, call.NodeId, args.Fh, dataSync));
     }

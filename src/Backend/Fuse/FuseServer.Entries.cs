@@ -11,7 +11,7 @@ public sealed unsafe partial class FuseServer
 
     private int Lookup(ref FuseCall call)
     {
-        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Error(FuseErrno.EINVAL);
+        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         // "." and ".." may be looked up (the file system confines them); every other op refuses them.
         int errno = call.TakeName(0, allowDots: true, out FuseName name, out _);
         if (errno != 0) return call.Error(errno);
@@ -21,8 +21,8 @@ public sealed unsafe partial class FuseServer
 
     private int GetAttr(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseGetAttrIn args)) return call.Error(FuseErrno.EINVAL);
-        if (!call.HasRoom((ulong)sizeof(FuseAttrOut))) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseGetAttrIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
+        if (!call.HasRoom((ulong)sizeof(FuseAttrOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         bool useHandle = (args.GetAttrFlags & FuseConstants.GetAttrFh) != 0;
         int errno = _fs.GetAttr(call.Context, call.NodeId, args.Fh, useHandle, out FuseAttrOut attr);
         return errno != 0 ? call.Error(errno) : call.Ok(attr);
@@ -30,8 +30,8 @@ public sealed unsafe partial class FuseServer
 
     private int SetAttr(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseSetAttrIn args)) return call.Error(FuseErrno.EINVAL);
-        if (!call.HasRoom((ulong)sizeof(FuseAttrOut))) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseSetAttrIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
+        if (!call.HasRoom((ulong)sizeof(FuseAttrOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         int errno = _fs.SetAttr(call.Context, call.NodeId, args, out FuseAttrOut attr);
         return errno != 0 ? call.Error(errno) : call.Ok(attr);
     }
@@ -43,13 +43,13 @@ public sealed unsafe partial class FuseServer
         int errno = _fs.ReadLink(call.Context, call.NodeId, target, out int length);
         if (errno != 0) return call.Error(errno);
         if (unchecked((uint)length) > (uint)target.Length) return call.Error(FuseErrno.EIO);
-        if (!call.HasRoom((ulong)length)) return call.Error(FuseErrno.ERANGE);
+        if (!call.HasRoom((ulong)length)) return call.Reject(FuseErrno.ERANGE, FuseRejection.ReplyTooSmall);
         return call.OkBytes(target[..length]);
     }
 
     private int Symlink(ref FuseCall call)
     {
-        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Error(FuseErrno.EINVAL);
+        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         // Arguments: the new name, then the target, both NUL-terminated.
         int errno = call.TakeName(0, allowDots: false, out FuseName name, out int next);
         if (errno != 0) return call.Error(errno);
@@ -62,8 +62,8 @@ public sealed unsafe partial class FuseServer
 
     private int Mknod(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseMknodIn args)) return call.Error(FuseErrno.EINVAL);
-        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseMknodIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
+        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         int errno = call.TakeName(sizeof(FuseMknodIn), allowDots: false, out FuseName name, out _);
         if (errno != 0) return call.Error(errno);
         errno = _fs.Mknod(call.Context, call.NodeId, name, args.Mode, args.Rdev, args.Umask, out FuseEntryOut entry);
@@ -72,8 +72,8 @@ public sealed unsafe partial class FuseServer
 
     private int Mkdir(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseMkdirIn args)) return call.Error(FuseErrno.EINVAL);
-        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseMkdirIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
+        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         int errno = call.TakeName(sizeof(FuseMkdirIn), allowDots: false, out FuseName name, out _);
         if (errno != 0) return call.Error(errno);
         errno = _fs.Mkdir(call.Context, call.NodeId, name, args.Mode, args.Umask, out FuseEntryOut entry);
@@ -101,14 +101,14 @@ public sealed unsafe partial class FuseServer
         int offset;
         if (rename2)
         {
-            if (!call.TryArg(0, out FuseRename2In args)) return call.Error(FuseErrno.EINVAL);
+            if (!call.TryArg(0, out FuseRename2In args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
             newDir = args.NewDir;
             flags = args.Flags;
             offset = sizeof(FuseRename2In);
         }
         else
         {
-            if (!call.TryArg(0, out FuseRenameIn args)) return call.Error(FuseErrno.EINVAL);
+            if (!call.TryArg(0, out FuseRenameIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
             newDir = args.NewDir;
             offset = sizeof(FuseRenameIn);
         }
@@ -122,8 +122,8 @@ public sealed unsafe partial class FuseServer
     private int Link(ref FuseCall call)
     {
         // in_header.nodeid is the new parent; fuse_link_in names the existing node.
-        if (!call.TryArg(0, out FuseLinkIn args)) return call.Error(FuseErrno.EINVAL);
-        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseLinkIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
+        if (!call.HasRoom((ulong)sizeof(FuseEntryOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         int errno = call.TakeName(sizeof(FuseLinkIn), allowDots: false, out FuseName name, out _);
         if (errno != 0) return call.Error(errno);
         errno = _fs.Link(call.Context, args.OldNodeId, call.NodeId, name, out FuseEntryOut entry);

@@ -15,17 +15,17 @@ public sealed unsafe partial class FuseServer
 
     private int GetLk(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseLkIn args)) return call.Error(FuseErrno.EINVAL);
-        if (!call.HasRoom((ulong)sizeof(FuseLkOut))) return call.Error(FuseErrno.EINVAL);
-        if (!ValidLock(args.Lk)) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseLkIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
+        if (!call.HasRoom((ulong)sizeof(FuseLkOut))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
+        if (!ValidLock(args.Lk)) return call.Reject(FuseErrno.EINVAL, FuseRejection.InvalidLock);
         int errno = _fs.GetLk(call.Context, call.NodeId, args.Fh, args.Owner, args.Lk, out FuseFileLock conflict);
         return errno != 0 ? call.Error(errno) : call.Ok(new FuseLkOut { Lk = conflict });
     }
 
     private int SetLk(ref FuseCall call, bool wait)
     {
-        if (!call.TryArg(0, out FuseLkIn args)) return call.Error(FuseErrno.EINVAL);
-        if (!ValidLock(args.Lk)) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseLkIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
+        if (!ValidLock(args.Lk)) return call.Reject(FuseErrno.EINVAL, FuseRejection.InvalidLock);
         bool flock = (args.LkFlags & FuseConstants.LkFlock) != 0;
         FuseContext context = call.Context;
         int errno = _fs.SetLk(context, call.NodeId, args.Fh, args.Owner, args.Lk, flock);

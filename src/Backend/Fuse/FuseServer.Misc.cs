@@ -13,7 +13,7 @@ public sealed unsafe partial class FuseServer
 
     private int StatFs(ref FuseCall call)
     {
-        if (!call.HasRoom((ulong)sizeof(FuseKstatfs))) return call.Error(FuseErrno.EINVAL);
+        if (!call.HasRoom((ulong)sizeof(FuseKstatfs))) return call.Reject(FuseErrno.EINVAL, FuseRejection.ReplyTooSmall);
         int errno = _fs.StatFs(call.Context, call.NodeId, out FuseKstatfs statfs);
         return errno != 0 ? call.Error(errno) : call.Ok(statfs);
     }
@@ -21,19 +21,19 @@ public sealed unsafe partial class FuseServer
     private int SyncFs(ref FuseCall call)
     {
         // fuse_syncfs_in is 8 bytes of padding: nothing to check but its presence.
-        if (call.Args.Length < 8) return call.Error(FuseErrno.EINVAL);
+        if (call.Args.Length < 8) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         return Result(ref call, _fs.SyncFs(call.Context, call.NodeId));
     }
 
     private int Access(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseAccessIn args)) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseAccessIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         return Result(ref call, _fs.Access(call.Context, call.NodeId, args.Mask));
     }
 
     private int GetXattr(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseGetxattrIn args)) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseGetxattrIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         int errno = TakeXattrName(ref call, sizeof(FuseGetxattrIn), out FuseName name, out _);
         if (errno != 0) return call.Error(errno);
         Span<byte> buffer = XattrBuffer(call.Worker, call.BodyRoom, args.Size, out errno);
@@ -44,7 +44,7 @@ public sealed unsafe partial class FuseServer
 
     private int ListXattr(ref FuseCall call)
     {
-        if (!call.TryArg(0, out FuseGetxattrIn args)) return call.Error(FuseErrno.EINVAL);
+        if (!call.TryArg(0, out FuseGetxattrIn args)) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         Span<byte> buffer = XattrBuffer(call.Worker, call.BodyRoom, args.Size, out int errno);
         if (errno != 0) return call.Error(errno);
         errno = _fs.ListXattr(call.Context, call.NodeId, buffer, out int length);
@@ -56,14 +56,14 @@ public sealed unsafe partial class FuseServer
         // fuse_setxattr_in is 8 bytes unless FUSE_SETXATTR_EXT was negotiated (we never offer it).
         bool extended = (_negotiated & FuseInitFlags.SetxattrExt) != 0;
         int headerSize = extended ? sizeof(FuseSetxattrIn) : 8;
-        if (call.Args.Length < headerSize) return call.Error(FuseErrno.EINVAL);
+        if (call.Args.Length < headerSize) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         FuseSetxattrIn args = default;
         call.Args[..headerSize].CopyTo(new Span<byte>(&args, headerSize));
         int errno = TakeXattrName(ref call, headerSize, out FuseName name, out int next);
         if (errno != 0) return call.Error(errno);
         // Who might lie: the value size must match the bytes that follow the name.
-        if (args.Size > XattrSizeMax) return call.Error(FuseErrno.E2BIG);
-        if ((ulong)(call.Args.Length - next) != args.Size) return call.Error(FuseErrno.EINVAL);
+        if (args.Size > XattrSizeMax) return call.Reject(FuseErrno.E2BIG, FuseRejection.XattrValueTooLarge);
+        if ((ulong)(call.Args.Length - next) != args.Size) return call.Reject(FuseErrno.EINVAL, FuseRejection.XattrValueSizeMismatch);
         ReadOnlySpan<byte> value = call.Args.Slice(next, (int)args.Size);
         return Result(ref call, _fs.SetXattr(call.Context, call.NodeId, name, value, args.Flags));
     }
@@ -81,7 +81,7 @@ public sealed unsafe partial class FuseServer
         name = default;
         int errno = call.TakeString(offset, FuseCall.NameMax, out ReadOnlySpan<byte> text, out next);
         if (errno != 0) return errno == FuseErrno.ENAMETOOLONG ? FuseErrno.ERANGE : errno;
-        if (text.Length == 1) return FuseErrno.EINVAL;
+        if (text.Length == 1) return call.Refuse(FuseErrno.EINVAL, FuseRejection.XattrNameEmpty);
         name = new FuseName(text);
         return 0;
     }

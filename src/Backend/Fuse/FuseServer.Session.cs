@@ -20,17 +20,17 @@ public sealed partial class FuseServer
     private unsafe int Init(ref FuseCall call)
     {
         // Kernels before 7.36 send 16 bytes (no flags2); accept anything from 16 to the full struct.
-        if (call.Args.Length < 16) return call.Error(FuseErrno.EINVAL);
+        if (call.Args.Length < 16) return call.Reject(FuseErrno.EINVAL, FuseRejection.TruncatedArguments);
         FuseInitIn init = default;
         call.Args[..Math.Min(call.Args.Length, sizeof(FuseInitIn))].CopyTo(new Span<byte>(&init, sizeof(FuseInitIn)));
 
-        if (init.Major < FuseConstants.KernelVersion) return call.Error(FuseErrno.EPROTO);
+        if (init.Major < FuseConstants.KernelVersion) return call.Reject(FuseErrno.EPROTO, FuseRejection.OldProtocol);
         if (init.Major > FuseConstants.KernelVersion)
         {
             // A newer major: tell the kernel ours, it retries INIT with it.
             return call.Ok(new FuseInitOut { Major = FuseConstants.KernelVersion, Minor = FuseConstants.KernelMinorVersion });
         }
-        if (init.Minor < FuseConstants.MinKernelMinorVersion) return call.Error(FuseErrno.EPROTO);
+        if (init.Minor < FuseConstants.MinKernelMinorVersion) return call.Reject(FuseErrno.EPROTO, FuseRejection.OldProtocol);
 
         var capable = (FuseInitFlags)init.Flags;
         if ((capable & FuseInitFlags.InitExt) != 0 && call.Args.Length >= 20) capable |= (FuseInitFlags)((ulong)init.Flags2 << 32);
@@ -84,6 +84,7 @@ public sealed partial class FuseServer
                 if (argsLength < 8 || !SegmentIo.TryRead(call.Request, FuseConstants.InHeaderSize, out FuseForgetIn forget))
                 {
                     call.Worker.LastError = FuseErrno.EINVAL;
+                    call.Log?.Rejected(call.Header.Opcode, call.Header.Unique, FuseRejection.ForgetTruncated);
                     return;
                 }
                 _fs.Forget(call.NodeId, forget.Nlookup);
@@ -92,6 +93,7 @@ public sealed partial class FuseServer
                 if (argsLength < 8 || !SegmentIo.TryRead(call.Request, FuseConstants.InHeaderSize, out FuseBatchForgetIn batch))
                 {
                     call.Worker.LastError = FuseErrno.EINVAL;
+                    call.Log?.Rejected(call.Header.Opcode, call.Header.Unique, FuseRejection.BatchForgetTruncated);
                     return;
                 }
                 // Who might lie: the guest's count; only entries whose bytes are present are processed.
@@ -103,7 +105,11 @@ public sealed partial class FuseServer
                     if (!SegmentIo.TryRead(call.Request, offset, out FuseForgetOne one)) break;
                     _fs.Forget(one.NodeId, one.Nlookup);
                 }
-                if (batch.Count > present) call.Worker.LastError = FuseErrno.EINVAL;
+                if (batch.Count > present)
+                {
+                    call.Worker.LastError = FuseErrno.EINVAL;
+                    call.Log?.Rejected(call.Header.Opcode, call.Header.Unique, FuseRejection.BatchForgetTruncated);
+                }
                 break;
             case FuseOpcode.Interrupt:
                 // Only a parked SETLKW can be interrupted (every other request is answered before the next is read):
@@ -115,6 +121,7 @@ public sealed partial class FuseServer
                 else
                 {
                     call.Worker.LastError = FuseErrno.EINVAL;
+                    call.Log?.Rejected(call.Header.Opcode, call.Header.Unique, FuseRejection.InterruptTruncated);
                 }
                 break;
             case FuseOpcode.NotifyReply:

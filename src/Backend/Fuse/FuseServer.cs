@@ -17,15 +17,24 @@ public sealed partial class FuseServer
     private uint _guestMinor;
     private long _internalErrors;
 
-    public FuseServer(IFileSystem fileSystem, FuseServerOptions options)
+    /// <param name="log">Where refused requests and internal errors are reported (null: nowhere; they are still counted).</param>
+    public FuseServer(IFileSystem fileSystem, FuseServerOptions options, IFuseLog? log = null)
     {
         ArgumentNullException.ThrowIfNull(fileSystem);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _fs = fileSystem;
         Options = options;
-        _lockWaiter = new LockWaiter(fileSystem, CountInternalError);
+        Log = log;
+        _lockWaiter = new LockWaiter(fileSystem, exception =>
+        {
+            CountInternalError(exception);
+            Log?.InternalError((uint)FuseOpcode.SetLkw, exception);
+        });
     }
+
+    /// <summary>Where refused requests and internal errors are reported, or null.</summary>
+    public IFuseLog? Log { get; }
 
     private readonly LockWaiter _lockWaiter;
 
@@ -72,10 +81,11 @@ public sealed partial class FuseServer
         if (total < FuseConstants.InHeaderSize || !SegmentIo.TryRead(requestSegments, 0, out FuseInHeader header))
         {
             worker.LastError = FuseErrno.EINVAL;
+            Log?.Rejected(0, 0, FuseRejection.HeaderTruncated);
             return 0;
         }
         worker.LastOpcode = header.Opcode;
-        var call = new FuseCall(worker, header, requestSegments, reply.AsSpan(), reply.TotalLength);
+        var call = new FuseCall(worker, header, requestSegments, reply.AsSpan(), reply.TotalLength, Log);
         var opcode = (FuseOpcode)header.Opcode;
         // NOTIFY_REPLY answers a retrieve notification (we never send one); the kernel expects no reply to it either.
         bool noReply = opcode is FuseOpcode.Forget or FuseOpcode.BatchForget or FuseOpcode.Interrupt or FuseOpcode.NotifyReply;
@@ -84,12 +94,14 @@ public sealed partial class FuseServer
         ulong extensionBytes = (ulong)header.TotalExtLen * 8;
         if (header.Len != total || extensionBytes > total - FuseConstants.InHeaderSize)
         {
+            string reason = header.Len != total ? FuseRejection.LengthMismatch : FuseRejection.ExtensionTooLong;
             if (noReply)
             {
                 worker.LastError = FuseErrno.EINVAL;
+                Log?.Rejected(header.Opcode, header.Unique, reason);
                 return 0;
             }
-            return call.Error(FuseErrno.EINVAL);
+            return call.Reject(FuseErrno.EINVAL, reason);
         }
         ulong argsLength = total - FuseConstants.InHeaderSize - extensionBytes;
         if (extensionBytes != 0 && (_negotiated & FuseInitFlags.CreateSuppGroup) != 0)
@@ -107,16 +119,18 @@ public sealed partial class FuseServer
             if (call.ReplyRoom < FuseConstants.OutHeaderSize)
             {
                 worker.LastError = FuseErrno.EINVAL;
+                Log?.Rejected(header.Opcode, header.Unique, FuseRejection.NoRoomForHeader);
                 return 0;
             }
-            if (!_initialized && opcode != FuseOpcode.Init) return call.Error(FuseErrno.EIO);
+            if (!_initialized && opcode != FuseOpcode.Init) return call.Reject(FuseErrno.EIO, FuseRejection.BeforeInit);
 
             // Step 2: copy the arguments out of guest memory (WRITE's payload stays where it is: zero copy).
             if (opcode != FuseOpcode.Write)
             {
-                if (argsLength > (ulong)scratch.Length) return call.Error(FuseErrno.EINVAL);
+                if (argsLength > (ulong)scratch.Length) return call.Reject(FuseErrno.EINVAL, FuseRejection.ArgumentsTooLarge);
                 call.Args = scratch[..(int)argsLength];
-                if (!SegmentIo.TryCopyOut(requestSegments, FuseConstants.InHeaderSize, call.Args)) return call.Error(FuseErrno.EINVAL);
+                if (!SegmentIo.TryCopyOut(requestSegments, FuseConstants.InHeaderSize, call.Args))
+                    return call.Reject(FuseErrno.EINVAL, FuseRejection.ArgumentsUnreadable);
             }
 
             // Step 3: dispatch.
@@ -124,8 +138,9 @@ public sealed partial class FuseServer
         }
         catch (Exception exception)
         {
-            // A bug, not the guest's fault: answer EIO so the share keeps serving, and count it.
+            // A bug, not the guest's fault: answer EIO so the share keeps serving, count it and log it.
             CountInternalError(exception);
+            Log?.InternalError(header.Opcode, exception);
             return noReply ? 0 : call.Error(FuseErrno.EIO);
         }
     }

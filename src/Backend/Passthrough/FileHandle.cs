@@ -15,7 +15,11 @@ internal sealed class FileHandle
         Fd = fd;
         IsDirectory = isDirectory;
         Directory = directory;
+        if (isDirectory) Stream = new DirectoryStream();
     }
+
+    /// <summary>A directory handle's listing position and unsent records (null for files). Under <see cref="DirectoryLock"/>.</summary>
+    public DirectoryStream? Stream { get; }
 
     /// <summary>
     /// For a directory handle, the directory's inode: only its immutable facts (device, mount id) are read, for the
@@ -27,13 +31,15 @@ internal sealed class FileHandle
 
     public bool IsDirectory { get; }
 
-    /// <summary>Serializes lseek + getdents64 on a directory handle (a hostile guest may race READDIRs).</summary>
+    /// <summary>Serializes READDIRs on a directory handle (a hostile guest may race them): the position and the records.</summary>
     public object DirectoryLock => this;
 
     internal void AddReference() => Interlocked.Increment(ref _references);
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0) Libc.close(Fd);
+        if (Interlocked.Decrement(ref _references) != 0) return;
+        Libc.close(Fd);
+        Stream?.Release();
     }
 }

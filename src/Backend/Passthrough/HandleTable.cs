@@ -16,13 +16,8 @@ internal sealed class HandleTable
 
     public HandleTable(int capacity) => _capacity = capacity;
 
-    public int Count
-    {
-        get
-        {
-            lock (_gate) return _count;
-        }
-    }
+    /// <summary>Open handles; read without the lock (the fd quota checks it on every open).</summary>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Stores a handle (the table takes over its reference); false when the table is full.</summary>
     public bool TryAdd(FileHandle handle, out ulong fh)

@@ -5,29 +5,68 @@ namespace VirtioFs.Backend.Passthrough;
 /// <summary>
 /// The node-id table: node id → inode and (st_dev, st_ino) → inode, under one short lock. Node ids count up from 2
 /// and are never reused, so a stale id from the guest finds nothing rather than somebody else's inode.
+/// <para>
+/// The same lock guards the cache of O_PATH descriptors of inodes held by file handles: at most
+/// <see cref="FdCacheCapacity"/> of them stay open (plus those in use at the moment), chosen by the CLOCK algorithm
+/// (recently used ones get a second chance). A cached descriptor is closed only while its inode is in the table and
+/// nobody but the table holds a reference; a new user must take this lock (<see cref="Acquire"/>) first, so it cannot
+/// pick up a descriptor that is being closed.
+/// </para>
 /// </summary>
 internal sealed class InodeStore
 {
+    /// <summary>Cached descriptors kept by default: enough for the working set of a busy guest, far from any limit.</summary>
+    public const int DefaultFdCacheCapacity = 128;
+
     private readonly object _gate = new();
     private readonly Dictionary<ulong, Inode> _byId = new();
     private readonly Dictionary<InodeKey, Inode> _byKey = new();
+    private readonly List<Inode> _cache;
+    private int _hand;
     private ulong _nextId = 2;
+    private int _heldFds;
 
-    public InodeStore(Inode root)
+    public InodeStore(Inode root, int fdCacheCapacity = DefaultFdCacheCapacity)
     {
+        if (fdCacheCapacity < 1) throw new ArgumentOutOfRangeException(nameof(fdCacheCapacity));
         Root = root;
+        FdCacheCapacity = fdCacheCapacity;
+        _cache = new List<Inode>(fdCacheCapacity);
         _byId.Add(root.NodeId, root);
         _byKey.Add(root.Key, root);
+        _heldFds = root.HoldsFd ? 1 : 0;
     }
 
     /// <summary>Node id 1, the shared directory: never forgotten.</summary>
     public Inode Root { get; }
+
+    public int FdCacheCapacity { get; }
 
     public int Count
     {
         get
         {
             lock (_gate) return _byId.Count;
+        }
+    }
+
+    /// <summary>Inodes that hold a descriptor for their whole life (not counting cached ones): what the fd quota counts.</summary>
+    public int HeldFdCount => Volatile.Read(ref _heldFds);
+
+    /// <summary>Cached descriptors of handle-held inodes open right now (at most the capacity plus those in use).</summary>
+    public int CachedFdCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                int open = 0;
+                foreach (Inode inode in _cache)
+                {
+                    if (inode.InTable && inode.FdIsCached && inode.CurrentFd >= 0) open++;
+                }
+                return open;
+            }
         }
     }
 
@@ -43,19 +82,25 @@ internal sealed class InodeStore
     }
 
     /// <summary>
-    /// Adds one lookup for the inode behind <paramref name="fd"/> (an O_PATH descriptor this call takes over):
-    /// a known inode keeps its descriptor and this one is closed.
+    /// Adds one lookup for the inode behind <paramref name="fd"/> (an O_PATH descriptor this call takes over). A
+    /// known inode keeps what it has and this descriptor is closed. A new one is held by <paramref name="fileHandle"/>
+    /// on <paramref name="mountFd"/> when given (the descriptor then goes into the cache), else by the descriptor.
     /// </summary>
-    public ulong AddLookup(int fd, InodeKey key, uint fileType, ulong mountId)
+    public ulong AddLookup(int fd, InodeKey key, uint fileType, ulong mountId, byte[]? fileHandle = null, int mountFd = -1)
     {
         Inode? known;
         lock (_gate)
         {
             if (!_byKey.TryGetValue(key, out known))
             {
-                var inode = new Inode(_nextId++, fd, key, fileType, mountId) { LookupCount = 1 };
+                Inode inode = fileHandle is null
+                    ? new Inode(_nextId++, fd, key, fileType, mountId)
+                    : new Inode(_nextId++, fileHandle, mountFd, fd, key, fileType, mountId);
+                inode.LookupCount = 1;
                 _byId.Add(inode.NodeId, inode);
                 _byKey.Add(key, inode);
+                if (inode.HoldsFd) _heldFds++;
+                else AddToCache(inode);
                 return inode.NodeId;
             }
             if (known != Root) known.LookupCount++;
@@ -80,6 +125,42 @@ internal sealed class InodeStore
         return false;
     }
 
+    /// <summary>
+    /// Gives a handle-held inode the descriptor the caller just opened with open_by_handle_at (taken over), and caches
+    /// it. The caller holds a reference. Returns the descriptor to use (another thread's, if it was quicker).
+    /// </summary>
+    public int CacheFd(Inode inode, int fd)
+    {
+        lock (_gate)
+        {
+            int used = inode.InstallFd(fd);
+            // An inode already forgotten keeps the descriptor until its last user releases it; a pinned one for good.
+            if (inode.InTable && inode.FdIsCached && !inode.InCache) AddToCache(inode);
+            return used;
+        }
+    }
+
+    /// <summary>
+    /// Keeps the descriptor of the handle-held inode (st_dev, st_ino) for as long as the guest knows it: its last
+    /// name is about to go, and a file handle may not reopen an unlinked inode (ESTALE) while the guest still uses
+    /// it. <paramref name="fd"/> is an O_PATH descriptor of it, which this call takes over (and closes when the inode
+    /// is unknown, already holds one, or has a cached one, which then becomes its held one).
+    /// </summary>
+    public void Pin(InodeKey key, int fd)
+    {
+        lock (_gate)
+        {
+            if (_byKey.TryGetValue(key, out Inode? inode) && !inode.HoldsFd)
+            {
+                inode.InstallFd(fd);
+                inode.Pinned = true;   // the cache lets go of it at its next sweep, without closing
+                _heldFds++;
+                return;
+            }
+        }
+        Libc.close(fd);
+    }
+
     /// <summary>FORGET: a count larger than the lookup count clamps to zero; unknown ids and the root are ignored.</summary>
     public void Forget(ulong nodeId, ulong count)
     {
@@ -90,8 +171,7 @@ internal sealed class InodeStore
             inode.LookupCount -= Math.Min(count, inode.LookupCount);
             if (inode.LookupCount == 0)
             {
-                _byId.Remove(nodeId);
-                _byKey.Remove(inode.Key);
+                RemoveLocked(inode);
                 dropped = inode;
             }
         }
@@ -107,13 +187,78 @@ internal sealed class InodeStore
             dropped = new List<Inode>(_byId.Count);
             foreach (Inode inode in _byId.Values)
             {
-                if (inode != Root) dropped.Add(inode);
+                if (inode == Root) continue;
+                inode.InTable = false;
+                if (inode.HoldsFd) _heldFds--;
+                dropped.Add(inode);
             }
             _byId.Clear();
             _byKey.Clear();
             _byId.Add(Root.NodeId, Root);
             _byKey.Add(Root.Key, Root);
+            foreach (Inode inode in _cache) inode.InCache = false;
+            _cache.Clear();
+            _hand = 0;
         }
         foreach (Inode inode in dropped) inode.Release();
+    }
+
+    // The table's reference goes with the caller (who releases it after the lock); a cached descriptor stays with the
+    // inode until its last user is done, and the cache forgets the inode at its next sweep.
+    private void RemoveLocked(Inode inode)
+    {
+        _byId.Remove(inode.NodeId);
+        _byKey.Remove(inode.Key);
+        inode.InTable = false;
+        if (inode.HoldsFd) _heldFds--;
+    }
+
+    private void AddToCache(Inode inode)
+    {
+        while (_cache.Count >= FdCacheCapacity && EvictOne()) { }
+        // Every cached inode in use right now (more threads than the capacity): the cache grows for a moment and
+        // shrinks again at the next insertions.
+        _cache.Add(inode);
+        inode.InCache = true;
+        inode.RecentlyUsed = false;
+    }
+
+    // CLOCK: skip (and age) recently used entries, skip entries in use, close the first idle one. Entries that no
+    // longer belong here (forgotten, pinned) just leave. False when every entry is in use.
+    private bool EvictOne()
+    {
+        for (int steps = 2 * _cache.Count; steps > 0 && _cache.Count > 0; steps--)
+        {
+            if (_hand >= _cache.Count) _hand = 0;
+            Inode candidate = _cache[_hand];
+            if (!candidate.InTable || !candidate.FdIsCached)
+            {
+                RemoveFromCache(_hand);
+                return true;
+            }
+            if (candidate.RecentlyUsed)
+            {
+                candidate.RecentlyUsed = false;
+                _hand++;
+                continue;
+            }
+            if (candidate.References != 1)
+            {
+                _hand++;
+                continue;
+            }
+            candidate.CloseCachedFd();
+            RemoveFromCache(_hand);
+            return true;
+        }
+        return false;
+    }
+
+    private void RemoveFromCache(int index)
+    {
+        _cache[index].InCache = false;
+        int last = _cache.Count - 1;
+        _cache[index] = _cache[last];
+        _cache.RemoveAt(last);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using VirtioFs.Backend.Interop;
 
 namespace VirtioFs.Backend.Passthrough;
@@ -12,6 +13,10 @@ namespace VirtioFs.Backend.Passthrough;
 internal sealed class LockOwners
 {
     private readonly Dictionary<ulong, int> _fds = new();
+    private readonly StrongBox<int> _openCount;
+
+    /// <param name="openCount">The file system's count of lock descriptors, kept up to date here (it counts against the fd quota).</param>
+    public LockOwners(StrongBox<int> openCount) => _openCount = openCount;
 
     /// <summary>Held while a descriptor of this table is in use, so that a concurrent Drop cannot close it under the call.</summary>
     public object Gate => _fds;
@@ -20,7 +25,11 @@ internal sealed class LockOwners
     public int Find(ulong owner) => _fds.TryGetValue(owner, out int fd) ? fd : -1;
 
     /// <summary>Records the owner's new descriptor (the table takes it over). Only under <see cref="Gate"/>.</summary>
-    public void Add(ulong owner, int fd) => _fds.Add(owner, fd);
+    public void Add(ulong owner, int fd)
+    {
+        _fds.Add(owner, fd);
+        Interlocked.Increment(ref _openCount.Value);
+    }
 
     /// <summary>Closes the owner's descriptor, releasing its locks. False when it had none.</summary>
     public bool Drop(ulong owner)
@@ -29,6 +38,7 @@ internal sealed class LockOwners
         {
             if (!_fds.Remove(owner, out int fd)) return false;
             Libc.close(fd);
+            Interlocked.Decrement(ref _openCount.Value);
             return true;
         }
     }
@@ -46,6 +56,7 @@ internal sealed class LockOwners
         lock (_fds)
         {
             foreach (int fd in _fds.Values) Libc.close(fd);
+            Interlocked.Add(ref _openCount.Value, -_fds.Count);
             _fds.Clear();
         }
     }

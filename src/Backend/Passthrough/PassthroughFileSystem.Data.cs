@@ -13,9 +13,6 @@ public sealed unsafe partial class PassthroughFileSystem
     /// <summary>__O_TMPFILE: never honoured from the guest (TMPFILE is ENOSYS).</summary>
     private const int O_TMPFILE_BIT = 0x400000;
 
-    /// <summary>iovecs built per preadv/pwritev call, on the stack (Linux's UIO_FASTIOV is 8; chains are rarely longer).</summary>
-    private const int IovecBatch = 64;
-
     /// <summary>FUSE_OPEN_KILL_SUIDGID in fuse_open_in.open_flags (killpriv_v2): an O_TRUNC open by an unprivileged caller.</summary>
     private const uint OpenKillSuidgid = 1;
 
@@ -110,6 +107,8 @@ public sealed unsafe partial class PassthroughFileSystem
         try
         {
             int openFlagsHost = SanitizeOpenFlags(unchecked((int)flags));
+            int dirFd = PathFd(dir);
+            if (dirFd < 0) return -dirFd;
             fixed (byte* p = name.NulTerminated)
             {
                 int fd;
@@ -118,17 +117,17 @@ public sealed unsafe partial class PassthroughFileSystem
                 using (caller)
                 {
                     // Always O_EXCL|O_NOFOLLOW: we only ever create, never open an existing node here (CVE-2020-35517).
-                    fd = Libc.openat(dir.Fd, p, openFlagsHost | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW, mode & 0xFFF);
+                    fd = Libc.openat(dirFd, p, openFlagsHost | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW, mode & 0xFFF);
                     errno = fd < 0 ? LastErrno : 0;
                 }
                 if (fd < 0)
                 {
                     if (errno != EEXIST || (flags & (uint)Libc.O_EXCL) != 0) return errno;
-                    errno = CreateExisting(dir, p, unchecked((int)flags), out entry, out fh, out openFlags);
+                    errno = CreateExisting(dir, dirFd, p, unchecked((int)flags), out entry, out fh, out openFlags);
                     if (errno == 0 && (openInFlags & OpenKillSuidgid) != 0 && (flags & (uint)Libc.O_TRUNC) != 0) KillPrivileges(fh);
                     return errno;
                 }
-                return FinishCreateOpen(fd, mode, out entry, out fh, out openFlags);
+                return FinishCreateOpen(fd, mode, tmpFile: false, out entry, out fh, out openFlags);
             }
         }
         finally
@@ -138,11 +137,11 @@ public sealed unsafe partial class PassthroughFileSystem
     }
 
     // The name exists and the guest did not ask for O_EXCL: look it up and open it with the usual checks.
-    private int CreateExisting(Inode dir, byte* name, int flags, out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
+    private int CreateExisting(Inode dir, int dirFd, byte* name, int flags, out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         fh = 0;
         openFlags = FuseOpenOutFlags.None;
-        int errno = LookupAt(dir, dir.Fd, name, out entry);
+        int errno = LookupAt(dir, dirFd, name, out entry);
         if (errno != 0) return errno;
         Inode? inode = Acquire(entry.NodeId);
         if (inode is null) return ENOENT;
@@ -162,7 +161,9 @@ public sealed unsafe partial class PassthroughFileSystem
         return errno;
     }
 
-    private int FinishCreateOpen(int fd, uint mode,
+    // tmpFile: an O_TMPFILE file has no name, and a file handle cannot reopen an inode without one: it is held by its
+    // descriptor (until LINK names it, and after).
+    private int FinishCreateOpen(int fd, uint mode, bool tmpFile,
         out FuseEntryOut entry, out ulong fh, out FuseOpenOutFlags openFlags)
     {
         entry = default;
@@ -196,7 +197,14 @@ public sealed unsafe partial class PassthroughFileSystem
             Libc.close(pathFd);
             return handleErrno;
         }
-        ulong nodeId = _inodes.AddLookup(pathFd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
+        // The caller checked the quota before creating the file.
+        int lookupErrno = AddLookup(pathFd, st, keepFd: tmpFile, checkQuota: false, out ulong nodeId);
+        if (lookupErrno != 0)
+        {
+            ReleaseHandle(fh);
+            fh = 0;
+            return lookupErrno;
+        }
         entry = MakeEntry(nodeId, st);
         return 0;
     }
@@ -226,7 +234,7 @@ public sealed unsafe partial class PassthroughFileSystem
         {
             // killpriv_v2: the guest leaves clearing set-id bits (and security.capability) to us, as a local write by
             // an unprivileged writer would; we write as root, whom the host kernel would let keep them.
-            if ((writeFlags & FuseConstants.WriteKillSuidgid) != 0) KillPrivileges(handle.Fd, inode: null);
+            if ((writeFlags & FuseConstants.WriteKillSuidgid) != 0) KillPrivileges(handle.Fd, inodeFd: -1);
             return TransferVectored(handle.Fd, offset, source, write: true, out bytesWritten);
         }
         finally
@@ -236,28 +244,44 @@ public sealed unsafe partial class PassthroughFileSystem
     }
 
     /// <summary>
-    /// preadv/pwritev straight between the file and the segments, in batches of <see cref="IovecBatch"/> iovecs;
-    /// stops at the first short transfer (end of file, disk full). An error after some bytes moved reports the bytes.
+    /// preadv/pwritev straight between the file and the segments: one call for a whole request (virtiofsd does one
+    /// too), with segments that are adjacent in our address space merged into one iovec (guest pages that are
+    /// contiguous in guest memory usually are), up to IOV_MAX iovecs per call. Stops at the first short transfer (end
+    /// of file, disk full); an error after some bytes moved reports the bytes.
     /// </summary>
     private static int TransferVectored(int fd, ulong offset, ReadOnlySpan<IoSegment> segments, bool write, out int transferred)
     {
         transferred = 0;
         // Who might lie: the offset; past long.MaxValue it turns negative and the kernel answers EINVAL.
         long position = unchecked((long)offset);
-        Libc.iovec* iov = stackalloc Libc.iovec[IovecBatch];
+        // On the stack, sized to this request (16 bytes per segment, at most 16 KiB): nothing allocated, and only what
+        // is used gets zeroed. A READ or WRITE has at most max_pages + 1 segments, far below IOV_MAX.
+        int capacity = Math.Min(segments.Length, Libc.IOV_MAX);
+        Libc.iovec* iov = stackalloc Libc.iovec[Math.Max(capacity, 1)];
         int index = 0;
         long total = 0;
         while (index < segments.Length)
         {
-            int count = Math.Min(IovecBatch, segments.Length - index);
+            int count = 0;
             long batchBytes = 0;
-            for (int i = 0; i < count; i++)
+            for (; index < segments.Length; index++)
             {
-                IoSegment segment = segments[index + i];
-                iov[i].iov_base = segment.Address;
-                iov[i].iov_len = segment.Length;
+                IoSegment segment = segments[index];
+                if (segment.Length == 0) continue;
+                if (count > 0 && (byte*)iov[count - 1].iov_base + iov[count - 1].iov_len == segment.Address)
+                {
+                    iov[count - 1].iov_len += segment.Length;   // adjacent: one iovec
+                }
+                else
+                {
+                    if (count == capacity) break;
+                    iov[count].iov_base = segment.Address;
+                    iov[count].iov_len = segment.Length;
+                    count++;
+                }
                 batchBytes += segment.Length;
             }
+            if (count == 0) break;
             long at = unchecked(position + total);
             nint n = write ? Libc.pwritev(fd, iov, count, at) : Libc.preadv(fd, iov, count, at);
             if (n < 0)
@@ -267,7 +291,6 @@ public sealed unsafe partial class PassthroughFileSystem
             }
             total += n;
             if (n < batchBytes) break;
-            index += count;
         }
         transferred = checked((int)total);
         return 0;
@@ -412,6 +435,8 @@ public sealed unsafe partial class PassthroughFileSystem
             if (!dir.IsDirectory) return ENOTDIR;
             // The guest's O_EXCL means "may never be linked into the tree": keep it; O_TMPFILE is ours to add.
             int hostFlags = SanitizeOpenFlags(unchecked((int)flags)) | (unchecked((int)flags) & Libc.O_EXCL) | Libc.O_TMPFILE;
+            int dirFd = PathFd(dir);
+            if (dirFd < 0) return -dirFd;
             int fd;
             int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
             if (errno != 0) return errno;
@@ -419,12 +444,12 @@ public sealed unsafe partial class PassthroughFileSystem
             {
                 fixed (byte* dot = "."u8)
                 {
-                    fd = Libc.openat(dir.Fd, dot, hostFlags, mode & 0xFFF);
+                    fd = Libc.openat(dirFd, dot, hostFlags, mode & 0xFFF);
                 }
                 errno = fd < 0 ? LastErrno : 0;
             }
             if (fd < 0) return errno;
-            return FinishCreateOpen(fd, mode, out entry, out fh, out openFlags);
+            return FinishCreateOpen(fd, mode, tmpFile: true, out entry, out fh, out openFlags);
         }
         finally
         {

@@ -16,14 +16,16 @@ public sealed unsafe partial class PassthroughFileSystem
         if (dir is null) return EBADF;
         try
         {
-            if (name.IsDot || (name.IsDotDot && dir == _inodes.Root)) return LookupKnown(dir.Fd, out entry);
+            int dirFd = PathFd(dir);
+            if (dirFd < 0) return -dirFd;
+            if (name.IsDot || (name.IsDotDot && dir == _inodes.Root)) return LookupKnown(dirFd, out entry);
             if (name.IsDotDot)
             {
                 // ".." only ever names an inode the guest already reached through the share; anything else (the
                 // directory was moved out of the share on the host) is not there as far as the guest is concerned.
                 fixed (byte* dotdot = ".."u8)
                 {
-                    int fd = Libc.openat(dir.Fd, dotdot, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+                    int fd = Libc.openat(dirFd, dotdot, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
                     if (fd < 0) return LastErrno;
                     try
                     {
@@ -37,7 +39,7 @@ public sealed unsafe partial class PassthroughFileSystem
             }
             fixed (byte* p = name.NulTerminated)
             {
-                return LookupAt(dir, dir.Fd, p, out entry);
+                return LookupAt(dir, dirFd, p, out entry);
             }
         }
         finally
@@ -81,7 +83,9 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
-            int errno = Statx(inode.Fd, out Libc.statx_t st);
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
+            int errno = Statx(fd, out Libc.statx_t st);
             if (errno == 0) attr = MakeAttrOut(st);
             return errno;
         }
@@ -109,16 +113,18 @@ public sealed unsafe partial class PassthroughFileSystem
                 handle = _handles.Acquire(change.Fh);
                 if (handle is null) return EBADF;
             }
-            int errno = ApplyAttributes(inode, handle, change, valid);
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
+            int errno = ApplyAttributes(inode, fd, handle, change, valid);
             if (errno != 0) return errno;
             // killpriv_v2: truncate (and open O_TRUNC) by an unprivileged caller clears the set-id bits; chown and
             // truncate also drop security.capability, which the host kernel does itself only under its unmapped name.
-            if ((valid & FuseSetAttrValid.KillSuidgid) != 0) KillPrivileges(handle?.Fd ?? -1, inode);
+            if ((valid & FuseSetAttrValid.KillSuidgid) != 0) KillPrivileges(handle?.Fd ?? -1, fd);
             else if (_xattrMap is not null && (valid & (FuseSetAttrValid.Uid | FuseSetAttrValid.Gid | FuseSetAttrValid.Size)) != 0)
             {
-                RemoveMappedCapability(inode.Fd);
+                RemoveMappedCapability(fd);
             }
-            errno = Statx(inode.Fd, out Libc.statx_t st);
+            errno = Statx(fd, out Libc.statx_t st);
             if (errno == 0) attr = MakeAttrOut(st);
             return errno;
         }
@@ -130,7 +136,7 @@ public sealed unsafe partial class PassthroughFileSystem
     }
 
     // In virtiofsd's order: mode, owner, size, times.
-    private int ApplyAttributes(Inode inode, FileHandle? handle, in FuseSetAttrIn change, FuseSetAttrValid valid)
+    private int ApplyAttributes(Inode inode, int inodeFd, FileHandle? handle, in FuseSetAttrIn change, FuseSetAttrValid valid)
     {
         byte empty = 0;
         if ((valid & FuseSetAttrValid.Mode) != 0)
@@ -138,14 +144,14 @@ public sealed unsafe partial class PassthroughFileSystem
             uint mode = change.Mode & 0xFFF;
             int errno = handle is not null
                 ? (Libc.fchmod(handle.Fd, mode) == 0 ? 0 : LastErrno)
-                : ChmodInode(inode.Fd, mode);
+                : ChmodInode(inodeFd, mode);
             if (errno != 0) return errno;
         }
         if ((valid & (FuseSetAttrValid.Uid | FuseSetAttrValid.Gid)) != 0)
         {
             uint uid = (valid & FuseSetAttrValid.Uid) != 0 ? change.Uid : Libc.NoId;
             uint gid = (valid & FuseSetAttrValid.Gid) != 0 ? change.Gid : Libc.NoId;
-            if (Libc.fchownat(inode.Fd, &empty, uid, gid, Libc.AT_EMPTY_PATH | Libc.AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
+            if (Libc.fchownat(inodeFd, &empty, uid, gid, Libc.AT_EMPTY_PATH | Libc.AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
         }
         if ((valid & FuseSetAttrValid.Size) != 0)
         {
@@ -179,7 +185,7 @@ public sealed unsafe partial class PassthroughFileSystem
             else
             {
                 byte* path = stackalloc byte[ProcFdPath.BufferSize];
-                ProcFdPath.FormatRelative(inode.Fd, new Span<byte>(path, ProcFdPath.BufferSize));
+                ProcFdPath.FormatRelative(inodeFd, new Span<byte>(path, ProcFdPath.BufferSize));
                 if (Libc.utimensat(_procSelfFd, path, times, 0) != 0) return LastErrno;
             }
         }
@@ -201,10 +207,12 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
             byte empty = 0;
             fixed (byte* buffer = target)
             {
-                nint n = Libc.readlinkat(inode.Fd, &empty, buffer, (nuint)target.Length);
+                nint n = Libc.readlinkat(fd, &empty, buffer, (nuint)target.Length);
                 if (n < 0) return LastErrno;
                 if (n >= target.Length) return ENAMETOOLONG;
                 length = (int)n;
@@ -230,13 +238,15 @@ public sealed unsafe partial class PassthroughFileSystem
             fixed (byte* target = nulTerminatedTarget)
             fixed (byte* p = name.NulTerminated)
             {
+                int dirFd = PathFd(dir);
+                if (dirFd < 0) return -dirFd;
                 int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
                 if (errno != 0) return errno;
                 using (caller)
                 {
-                    if (Libc.symlinkat(target, dir.Fd, p) != 0) return LastErrno;
+                    if (Libc.symlinkat(target, dirFd, p) != 0) return LastErrno;
                 }
-                return FinishCreate(dir, p, Libc.S_IFLNK | 0x1FF, out entry);
+                return FinishCreate(dirFd, p, Libc.S_IFLNK | 0x1FF, out entry);
             }
         }
         finally
@@ -256,14 +266,16 @@ public sealed unsafe partial class PassthroughFileSystem
         {
             fixed (byte* p = name.NulTerminated)
             {
+                int dirFd = PathFd(dir);
+                if (dirFd < 0) return -dirFd;
                 int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
                 if (errno != 0) return errno;
                 using (caller)
                 {
                     // fuse_mknod_in.rdev is the kernel's new_encode_dev(), which equals glibc's dev_t for majors < 4096.
-                    if (Libc.mknodat(dir.Fd, p, mode, rdev) != 0) return LastErrno;
+                    if (Libc.mknodat(dirFd, p, mode, rdev) != 0) return LastErrno;
                 }
-                return FinishCreate(dir, p, mode, out entry);
+                return FinishCreate(dirFd, p, mode, out entry);
             }
         }
         finally
@@ -283,13 +295,15 @@ public sealed unsafe partial class PassthroughFileSystem
         {
             fixed (byte* p = name.NulTerminated)
             {
+                int dirFd = PathFd(dir);
+                if (dirFd < 0) return -dirFd;
                 int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
                 if (errno != 0) return errno;
                 using (caller)
                 {
-                    if (Libc.mkdirat(dir.Fd, p, mode & 0xFFF) != 0) return LastErrno;
+                    if (Libc.mkdirat(dirFd, p, mode & 0xFFF) != 0) return LastErrno;
                 }
-                return FinishCreate(dir, p, Libc.S_IFDIR | (mode & 0xFFF), out entry);
+                return FinishCreate(dirFd, p, Libc.S_IFDIR | (mode & 0xFFF), out entry);
             }
         }
         finally
@@ -299,10 +313,10 @@ public sealed unsafe partial class PassthroughFileSystem
     }
 
     /// <summary>After a node was created (as the caller): fix its mode, then look it up.</summary>
-    private int FinishCreate(Inode dir, byte* name, uint mode, out FuseEntryOut entry)
+    private int FinishCreate(int dirFd, byte* name, uint mode, out FuseEntryOut entry)
     {
         entry = default;
-        int fd = Libc.openat(dir.Fd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+        int fd = Libc.openat(dirFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
         if (fd < 0) return LastErrno;
         RestoreUmaskedBits(fd, -1, mode);
         int errno = Statx(fd, out Libc.statx_t st);
@@ -311,7 +325,9 @@ public sealed unsafe partial class PassthroughFileSystem
             Libc.close(fd);
             return errno;
         }
-        ulong nodeId = _inodes.AddLookup(fd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
+        // The caller checked the quota before creating the node.
+        errno = AddLookup(fd, st, keepFd: false, checkQuota: false, out ulong nodeId);
+        if (errno != 0) return errno;
         entry = MakeEntry(nodeId, st);
         return 0;
     }
@@ -345,9 +361,12 @@ public sealed unsafe partial class PassthroughFileSystem
         if (dir is null) return EBADF;
         try
         {
+            int dirFd = PathFd(dir);
+            if (dirFd < 0) return -dirFd;
             fixed (byte* p = name.NulTerminated)
             {
-                return Libc.unlinkat(dir.Fd, p, flags) == 0 ? 0 : LastErrno;
+                PinForRemoval(dirFd, p);
+                return Libc.unlinkat(dirFd, p, flags) == 0 ? 0 : LastErrno;
             }
         }
         finally
@@ -365,11 +384,17 @@ public sealed unsafe partial class PassthroughFileSystem
         try
         {
             if (to is null) return EBADF;
+            int fromFd = PathFd(from);
+            if (fromFd < 0) return -fromFd;
+            int toFd = PathFd(to);
+            if (toFd < 0) return -toFd;
             fixed (byte* oldPath = name.NulTerminated)
             fixed (byte* newPath = newName.NulTerminated)
             {
+                // A plain rename (or one leaving a whiteout) replaces an existing target, which may lose its last name.
+                if ((flags & (RenameNoreplace | RenameExchange)) == 0) PinForRemoval(toFd, newPath);
                 // renameat2 validates the flags itself (EINVAL for unknown bits).
-                return Libc.renameat2(from.Fd, oldPath, to.Fd, newPath, flags) == 0 ? 0 : LastErrno;
+                return Libc.renameat2(fromFd, oldPath, toFd, newPath, flags) == 0 ? 0 : LastErrno;
             }
         }
         finally
@@ -378,6 +403,8 @@ public sealed unsafe partial class PassthroughFileSystem
             from.Release();
         }
     }
+
+    private const uint RenameNoreplace = 1, RenameExchange = 2;
 
     public int Link(in FuseContext context, ulong nodeId, ulong newParent, FuseName newName, out FuseEntryOut entry)
     {
@@ -389,14 +416,18 @@ public sealed unsafe partial class PassthroughFileSystem
         try
         {
             if (dir is null) return EBADF;
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
+            int dirFd = PathFd(dir);
+            if (dirFd < 0) return -dirFd;
             byte* path = stackalloc byte[ProcFdPath.BufferSize];
-            ProcFdPath.FormatRelative(inode.Fd, new Span<byte>(path, ProcFdPath.BufferSize));
+            ProcFdPath.FormatRelative(fd, new Span<byte>(path, ProcFdPath.BufferSize));
             fixed (byte* p = newName.NulTerminated)
             {
                 // Linking through the magic link (AT_SYMLINK_FOLLOW) reaches the inode itself, symlinks included,
                 // and needs no CAP_DAC_READ_SEARCH, unlike AT_EMPTY_PATH.
-                if (Libc.linkat(_procSelfFd, path, dir.Fd, p, Libc.AT_SYMLINK_FOLLOW) != 0) return LastErrno;
-                return LookupAt(dir, dir.Fd, p, out entry);
+                if (Libc.linkat(_procSelfFd, path, dirFd, p, Libc.AT_SYMLINK_FOLLOW) != 0) return LastErrno;
+                return LookupAt(dir, dirFd, p, out entry);
             }
         }
         finally

@@ -104,10 +104,10 @@ public sealed unsafe partial class PassthroughFileSystem
         }
     }
 
-    private static LockOwners OwnersOf(Inode inode)
+    private LockOwners OwnersOf(Inode inode)
     {
         if (inode.Locks is { } owners) return owners;
-        Interlocked.CompareExchange(ref inode.Locks, new LockOwners(), null);
+        Interlocked.CompareExchange(ref inode.Locks, new LockOwners(_lockFds), null);
         return inode.Locks!;
     }
 
@@ -116,6 +116,7 @@ public sealed unsafe partial class PassthroughFileSystem
     {
         int fd = owners.Find(owner);
         if (fd >= 0) return fd;
+        if (OverFdQuota()) return -ENFILE;
         // Locks only ever on regular files and directories: never open a FIFO or device (CVE-2020-35517).
         if (inode.IsDirectory) fd = Reopen(inode, Libc.O_RDONLY | Libc.O_DIRECTORY);
         else if (!inode.IsRegular) return -EBADF;

@@ -14,8 +14,10 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
             Libc.statfs_t st;
-            if (Libc.fstatfs(inode.Fd, &st) != 0) return LastErrno;
+            if (Libc.fstatfs(fd, &st) != 0) return LastErrno;
             statfs = new FuseKstatfs
             {
                 Blocks = st.f_blocks,
@@ -45,7 +47,9 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
-            int errno = Statx(inode.Fd, out Libc.statx_t st);
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
+            int errno = Statx(fd, out Libc.statx_t st);
             if (errno != 0) return errno;
             mask &= Libc.R_OK | Libc.W_OK | Libc.X_OK;
             if ((mask & Libc.W_OK) != 0 && _options.ReadOnly) return EROFS;
@@ -95,8 +99,10 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
             byte* path = stackalloc byte[ProcFdPath.BufferSize];
-            ProcFdPath.FormatAbsolute(inode.Fd, new Span<byte>(path, ProcFdPath.BufferSize));
+            ProcFdPath.FormatAbsolute(fd, new Span<byte>(path, ProcFdPath.BufferSize));
             fixed (byte* n = hostName)
             fixed (byte* v = value)
             {
@@ -126,8 +132,10 @@ public sealed unsafe partial class PassthroughFileSystem
         byte[]? hostList = null;
         try
         {
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
             byte* path = stackalloc byte[ProcFdPath.BufferSize];
-            ProcFdPath.FormatAbsolute(inode.Fd, new Span<byte>(path, ProcFdPath.BufferSize));
+            ProcFdPath.FormatAbsolute(fd, new Span<byte>(path, ProcFdPath.BufferSize));
             if (_xattrMap is null)
             {
                 fixed (byte* l = list)
@@ -188,8 +196,10 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
             byte* path = stackalloc byte[ProcFdPath.BufferSize];
-            ProcFdPath.FormatAbsolute(inode.Fd, new Span<byte>(path, ProcFdPath.BufferSize));
+            ProcFdPath.FormatAbsolute(fd, new Span<byte>(path, ProcFdPath.BufferSize));
             fixed (byte* n = hostName)
             fixed (byte* v = value)
             {
@@ -213,8 +223,10 @@ public sealed unsafe partial class PassthroughFileSystem
         if (inode is null) return EBADF;
         try
         {
+            int fd = PathFd(inode);
+            if (fd < 0) return -fd;
             byte* path = stackalloc byte[ProcFdPath.BufferSize];
-            ProcFdPath.FormatAbsolute(inode.Fd, new Span<byte>(path, ProcFdPath.BufferSize));
+            ProcFdPath.FormatAbsolute(fd, new Span<byte>(path, ProcFdPath.BufferSize));
             fixed (byte* n = hostName)
             {
                 return Libc.removexattr(path, n) == 0 ? 0 : LastErrno;

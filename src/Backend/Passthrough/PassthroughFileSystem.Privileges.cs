@@ -13,7 +13,7 @@ public sealed unsafe partial class PassthroughFileSystem
         if (handle is null) return;
         try
         {
-            KillPrivileges(handle.Fd, inode: null);
+            KillPrivileges(handle.Fd, inodeFd: -1);
         }
         finally
         {
@@ -23,13 +23,14 @@ public sealed unsafe partial class PassthroughFileSystem
 
     /// <summary>
     /// Clears S_ISUID, and S_ISGID when the group may execute (without group-execute it marks mandatory locking and
-    /// stays), of a regular file, through an open descriptor (<paramref name="fd"/> &gt;= 0) or an inode; then removes
+    /// stays), of a regular file, through an open descriptor (<paramref name="fd"/> &gt;= 0) or the inode's O_PATH
+    /// descriptor (<paramref name="inodeFd"/>); then removes
     /// security.capability under its mapped host name, which the host kernel does not know to remove
     /// (CVE-2021-20263). The host kernel removes the unmapped name by itself on every write.
     /// </summary>
-    private void KillPrivileges(int fd, Inode? inode)
+    private void KillPrivileges(int fd, int inodeFd)
     {
-        int statFd = fd >= 0 ? fd : inode!.Fd;
+        int statFd = fd >= 0 ? fd : inodeFd;
         if (Statx(statFd, out Libc.statx_t st) != 0 || (st.stx_mode & Libc.S_IFMT) != Libc.S_IFREG) return;
         uint mode = st.stx_mode;
         uint kill = mode & Libc.S_ISUID;
@@ -38,7 +39,7 @@ public sealed unsafe partial class PassthroughFileSystem
         {
             uint newMode = mode & 0xFFF & ~kill;
             if (fd >= 0) Libc.fchmod(fd, newMode);
-            else ChmodInode(inode!.Fd, newMode);
+            else ChmodInode(inodeFd, newMode);
         }
         if (_xattrMap is not null) RemoveMappedCapability(statFd);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VirtioFs.Backend.Fuse;
 using VirtioFs.Backend.Fuse.Abi;
@@ -8,7 +9,9 @@ namespace VirtioFs.Backend.Passthrough;
 /// <summary>
 /// Exposes one host directory to the guest, confined to it:
 /// <list type="bullet">
-/// <item>every inode is an O_PATH|O_NOFOLLOW descriptor keyed by (st_dev, st_ino); node id 1 is the shared directory;</item>
+/// <item>every inode is keyed by (st_dev, st_ino) and held by the file handle of an O_PATH|O_NOFOLLOW descriptor we
+/// opened under the share (reopened with open_by_handle_at, a bounded number cached; see <see cref="InodeFileHandles"/>),
+/// or by that descriptor itself; node id 1 is the shared directory. Handles never come from the guest;</item>
 /// <item>every operation is an *at() call relative to a parent descriptor with one validated name component and
 /// AT_SYMLINK_NOFOLLOW / O_NOFOLLOW, so nothing ever resolves through a symlink;</item>
 /// <item>files are opened for I/O by reopening "/proc/self/fd/N", and only regular files and directories
@@ -35,6 +38,10 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private readonly uint _timeoutNanoseconds;
     private readonly XattrMap? _xattrMap;
     private readonly int _fdQuota;
+    private readonly ulong _fdLimit;
+    private readonly StrongBox<int> _lockFds = new();
+    private readonly MountFds _mounts = new();
+    private readonly bool _fileHandles;
     private int _disposed;
 
     public PassthroughFileSystem(PassthroughOptions options)
@@ -53,7 +60,8 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         _privileged = Libc.geteuid() == 0;
         _xattrMap = options.XattrMap is { Length: > 0 } rules ? XattrMap.Parse(rules) : null;
         ulong limit = FdLimit.Raise(options.RlimitNofile);
-        _fdQuota = options.FdQuota ?? (int)Math.Min(int.MaxValue, limit > 2048 ? limit - 1024 : limit / 2);
+        _fdLimit = limit;
+        _fdQuota = options.FdQuota ?? FdBudget.Quota(limit);
 
         int rootFd = OpenPath(Libc.AT_FDCWD, options.SharedDirectory, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, "shared directory");
         int procFd = -1;
@@ -61,18 +69,76 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         {
             if (Statx(rootFd, out Libc.statx_t st) != 0) throw ErrnoException.FromLast("statx", options.SharedDirectory);
             procFd = OpenPath(Libc.AT_FDCWD, "/proc/self/fd", Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, "/proc/self/fd");
-            var root = new Inode(FuseConstants.RootId, rootFd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st)) { LookupCount = 1 };
-            _inodes = new InodeStore(root);
-            _handles = new HandleTable(options.MaxOpenHandles);
             _procSelfFd = procFd;
+            _fileHandles = ProbeFileHandles(rootFd, options.InodeFileHandles, out string? unavailable);
+            FileHandlesUnavailableReason = unavailable;
+            var root = new Inode(FuseConstants.RootId, rootFd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st)) { LookupCount = 1 };
+            _inodes = new InodeStore(root, options.InodeFdCacheSize);
+            _handles = new HandleTable(options.MaxOpenHandles);
+            FdBudget.Register(this, limit);
         }
         catch
         {
             Libc.close(rootFd);
             if (procFd >= 0) Libc.close(procFd);
+            _mounts.Dispose();
             throw;
         }
     }
+
+    /// <summary>True when inodes are held by file handles (where their mount allows), false when by descriptors.</summary>
+    public bool UsesFileHandles => _fileHandles;
+
+    /// <summary>Why file handles are not used although <see cref="PassthroughOptions.InodeFileHandles"/> preferred them (null otherwise).</summary>
+    public string? FileHandlesUnavailableReason { get; }
+
+    /// <summary>
+    /// Decides whether to hold inodes by file handles: the share's own mount must make handles we can reopen
+    /// (open_by_handle_at needs CAP_DAC_READ_SEARCH). Registers the root's mount on the way. Mandatory without them
+    /// refuses to start.
+    /// </summary>
+    private bool ProbeFileHandles(int rootFd, InodeFileHandles mode, out string? unavailable)
+    {
+        unavailable = null;
+        if (mode == InodeFileHandles.Never) return false;
+        int errno = MakeFileHandle(rootFd, isDirectory: true, out _, out _);
+        if (errno == 0) return true;
+        string why = errno == EPERM
+            ? "open_by_handle_at needs CAP_DAC_READ_SEARCH, which the daemon does not have"
+            : $"the shared directory's file system gives no usable file handles: {((Errno)errno).Describe()}";
+        if (mode == InodeFileHandles.Mandatory)
+            throw new ErrnoException("open_by_handle_at", (Errno)errno, $"--inode-file-handles=mandatory, but {why} ('{_options.SharedDirectory}')");
+        unavailable = why;
+        return false;
+    }
+
+    /// <summary>
+    /// The file handle of the inode behind the O_PATH descriptor <paramref name="fd"/> and the fd of its mount to
+    /// reopen it with; 0 or the errno (EOPNOTSUPP: the file system has none, or a file on a mount we have not entered
+    /// through a directory yet; EPERM, ESTALE: they cannot be reopened).
+    /// </summary>
+    private int MakeFileHandle(int fd, bool isDirectory, out byte[] handle, out int mountFd)
+    {
+        handle = Array.Empty<byte>();
+        mountFd = -1;
+        const int headerSize = 8;   // struct file_handle: handle_bytes, handle_type, then f_handle
+        byte* buffer = stackalloc byte[headerSize + Libc.MAX_HANDLE_SZ];
+        var header = (Libc.file_handle_header*)buffer;
+        header->handle_bytes = Libc.MAX_HANDLE_SZ;
+        header->handle_type = 0;
+        int mountId;
+        byte empty = 0;
+        if (Libc.name_to_handle_at(fd, &empty, header, &mountId, Libc.AT_EMPTY_PATH) != 0) return LastErrno;
+        // Who might lie: nobody (the kernel), but a handle longer than MAX_HANDLE_SZ would have been EOVERFLOW.
+        if (header->handle_bytes > Libc.MAX_HANDLE_SZ) return EOVERFLOW;
+        handle = new ReadOnlySpan<byte>(buffer, headerSize + (int)header->handle_bytes).ToArray();
+        int mount = _mounts.Get(mountId, isDirectory ? fd : -1, handle, _procSelfFd);
+        if (mount < 0) return -mount;
+        mountFd = mount;
+        return 0;
+    }
+
+    private const int EOVERFLOW = 75;
 
     public PassthroughOptions Options => _options;
 
@@ -104,9 +170,11 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        FdBudget.Unregister(this);
         Destroy();
         _inodes.Root.Release();
         Libc.close(_procSelfFd);
+        _mounts.Dispose();
     }
 
     private static int OpenPath(int dirFd, string path, int flags, string what)
@@ -190,7 +258,7 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
 
     /// <summary>
     /// Opens <paramref name="name"/> in <paramref name="dirFd"/> (the directory <paramref name="parent"/>, or a handle
-    /// of it) as O_PATH|O_NOFOLLOW and records one lookup. The one way a new inode enters the table.
+    /// of it) as O_PATH|O_NOFOLLOW and records one lookup. The one way a new inode enters the table by name.
     /// </summary>
     private int LookupAt(Inode parent, int dirFd, byte* name, out FuseEntryOut entry)
     {
@@ -203,26 +271,97 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
             Libc.close(fd);
             return errno;
         }
-        ulong nodeId;
-        if (OverFdQuota())
-        {
-            // At the quota only inodes the guest already knows may be looked up again (they cost no descriptor).
-            Libc.close(fd);
-            if (!_inodes.TryAddLookupIfKnown(KeyOf(st), out nodeId)) return ENFILE;
-        }
-        else
-        {
-            nodeId = _inodes.AddLookup(fd, KeyOf(st), st.stx_mode & Libc.S_IFMT, MountIdOf(st));
-        }
+        errno = AddLookup(fd, st, keepFd: false, checkQuota: true, out ulong nodeId);
+        if (errno != 0) return errno;
         entry = MakeEntry(nodeId, st, IsSubmountOf(parent, st));
         return 0;
+    }
+
+    /// <summary>
+    /// Records one lookup of the inode behind <paramref name="fd"/> (an O_PATH descriptor we opened under the share,
+    /// taken over; <paramref name="st"/> is its statx). A new inode is held by its file handle when we use them and
+    /// its mount has them (then <paramref name="fd"/> only goes into the cache), else by the descriptor, which
+    /// <paramref name="keepFd"/> asks for (O_TMPFILE: no name, so no handle can reopen it).
+    /// With <paramref name="checkQuota"/>, a new descriptor-held inode past the fd quota answers ENFILE: at the quota
+    /// only inodes the guest already knows, or handle-held ones, may be looked up.
+    /// </summary>
+    private int AddLookup(int fd, in Libc.statx_t st, bool keepFd, bool checkQuota, out ulong nodeId)
+    {
+        InodeKey key = KeyOf(st);
+        if (_inodes.TryAddLookupIfKnown(key, out nodeId))
+        {
+            Libc.close(fd);
+            return 0;
+        }
+        byte[]? handle = null;
+        int mountFd = -1;
+        if (_fileHandles && !keepFd)
+        {
+            int errno = MakeFileHandle(fd, (st.stx_mode & Libc.S_IFMT) == Libc.S_IFDIR, out byte[] made, out mountFd);
+            if (errno == 0) handle = made;
+            else if (_options.InodeFileHandles == InodeFileHandles.Mandatory)
+            {
+                Libc.close(fd);
+                return errno;
+            }
+        }
+        if (handle is null && checkQuota && OverFdQuota())
+        {
+            Libc.close(fd);
+            return ENFILE;
+        }
+        nodeId = _inodes.AddLookup(fd, key, st.stx_mode & Libc.S_IFMT, MountIdOf(st), handle, mountFd);
+        return 0;
+    }
+
+    /// <summary>
+    /// The inode's O_PATH descriptor, reopened from its file handle when it is not cached; valid while the caller
+    /// holds its reference. Or -errno: ESTALE when the host removed the inode since.
+    /// </summary>
+    private int PathFd(Inode inode)
+    {
+        int fd = inode.CurrentFd;
+        if (fd >= 0)
+        {
+            inode.RecentlyUsed = true;
+            return fd;
+        }
+        byte[]? handle = inode.FileHandle;
+        if (handle is null) return -EBADF;   // a descriptor-held inode always has its descriptor while referenced
+        fixed (byte* h = handle)
+        {
+            fd = Libc.open_by_handle_at(inode.MountFd, (Libc.file_handle_header*)h, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC);
+        }
+        if (fd < 0) return -LastErrno;
+        return _inodes.CacheFd(inode, fd);
+    }
+
+    /// <summary>
+    /// Before the guest removes <paramref name="name"/> from <paramref name="dirFd"/> (UNLINK, RMDIR, RENAME over it):
+    /// if it is the last name of a handle-held inode the guest knows, keep that inode's descriptor from now on. An
+    /// unlinked inode may not be reopened by its handle (ESTALE), but the guest may still use it (an open file it
+    /// unlinked: fchmod, fgetxattr, locks, GETATTR), as it could on a local disk. Past the fd quota it is not kept.
+    /// </summary>
+    private void PinForRemoval(int dirFd, byte* name)
+    {
+        if (!_fileHandles) return;
+        int fd = Libc.openat(dirFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return;
+        if (Statx(fd, out Libc.statx_t st) != 0 || ((st.stx_mode & Libc.S_IFMT) != Libc.S_IFDIR && st.stx_nlink > 1) || OverFdQuota())
+        {
+            Libc.close(fd);
+            return;
+        }
+        _inodes.Pin(KeyOf(st), fd);
     }
 
     /// <summary>Reopens an inode through /proc/self/fd/N with I/O flags; the magic link resolves to the inode itself.</summary>
     private int Reopen(Inode inode, int flags)
     {
+        int pathFd = PathFd(inode);
+        if (pathFd < 0) return pathFd;
         byte* path = stackalloc byte[ProcFdPath.BufferSize];
-        ProcFdPath.FormatRelative(inode.Fd, new Span<byte>(path, ProcFdPath.BufferSize));
+        ProcFdPath.FormatRelative(pathFd, new Span<byte>(path, ProcFdPath.BufferSize));
         // O_NOFOLLOW would refuse the magic link itself; O_CREAT must never reach this path.
         int clean = (flags & ~(Libc.O_NOFOLLOW | Libc.O_CREAT | Libc.O_EXCL)) | Libc.O_CLOEXEC;
         int fd = Libc.openat(_procSelfFd, path, clean, 0);
@@ -240,9 +379,24 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private Inode? Acquire(ulong nodeId) => _inodes.Acquire(nodeId);
 
     /// <summary>
-    /// True when the guest already makes us hold as many descriptors as it may (inodes plus handles): the next one
-    /// is refused with ENFILE, which the guest reports as "too many open files in system", while the daemon goes on
-    /// serving. An inode the guest already knows costs nothing new and may still be looked up.
+    /// True when the guest already makes us hold as many descriptors as it may: descriptor-held inodes, open handles
+    /// and lock descriptors (handle-held inodes hold none, and their cache is bounded on its own), against this
+    /// share's quota and against the budget of all shares in the process (<see cref="FdBudget"/>: a reserve of
+    /// max(1024, 10% of RLIMIT_NOFILE) always stays with the host process). The next one is refused with ENFILE,
+    /// which the guest reports as "too many open files in system", while the daemon goes on serving. An inode the
+    /// guest already knows costs nothing new and may still be looked up.
     /// </summary>
-    private bool OverFdQuota() => _inodes.Count + _handles.Count >= _fdQuota;
+    private bool OverFdQuota() => HeldFdCount >= _fdQuota || FdBudget.Exhausted;
+
+    /// <summary>This share's own quota (the process-wide budget applies as well).</summary>
+    internal int FdQuota => _fdQuota;
+
+    /// <summary>RLIMIT_NOFILE when the share started (after raising it).</summary>
+    internal ulong FdLimitAtStart => _fdLimit;
+
+    /// <summary>Descriptors the guest makes us hold for good (descriptor-held and pinned inodes, open handles, locks).</summary>
+    internal int HeldFdCount => _inodes.HeldFdCount + _handles.Count + Volatile.Read(ref _lockFds.Value);
+
+    /// <summary>Cached O_PATH descriptors of handle-held inodes open right now.</summary>
+    internal int CachedFdCount => _inodes.CachedFdCount;
 }

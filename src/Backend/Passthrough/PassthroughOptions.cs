@@ -61,11 +61,22 @@ public sealed class PassthroughOptions
     public ulong? RlimitNofile { get; init; }
 
     /// <summary>
-    /// Most descriptors the guest may make us hold (inodes it knows plus open handles); past it LOOKUP, CREATE and
-    /// OPEN answer ENFILE instead of the daemon running out of descriptors (CVE-2020-10717). Default null: the
-    /// RLIMIT_NOFILE soft limit after raising it, minus 1024 kept for the daemon itself.
+    /// Most descriptors the guest may make this share hold (descriptor-held inodes, open handles, lock descriptors;
+    /// inodes held by file handles cost none); past it LOOKUP, CREATE, OPEN and locks answer ENFILE instead of the
+    /// daemon running out of descriptors (CVE-2020-10717). Default null: RLIMIT_NOFILE after raising it minus a
+    /// reserve of max(1024, 10% of it) left to the host process. Whatever this is, all shares of the process together
+    /// never take that reserve (<see cref="FdBudget"/>).
     /// </summary>
     public int? FdQuota { get; init; }
+
+    /// <summary>
+    /// Hold inodes by file handles instead of O_PATH descriptors (virtiofsd's --inode-file-handles). Default
+    /// <see cref="InodeFileHandles.Prefer"/>: where the daemon has CAP_DAC_READ_SEARCH and the file system makes them.
+    /// </summary>
+    public InodeFileHandles InodeFileHandles { get; init; } = InodeFileHandles.Prefer;
+
+    /// <summary>O_PATH descriptors of handle-held inodes kept open between uses. Default 128.</summary>
+    internal int InodeFdCacheSize { get; init; } = InodeStore.DefaultFdCacheCapacity;
 
     internal void Validate()
     {
@@ -74,6 +85,8 @@ public sealed class PassthroughOptions
         if (Timeout is { } t && (double.IsNaN(t) || t < 0 || t > uint.MaxValue))
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "Timeout must be between 0 and 4294967295 seconds.");
         if (FdQuota is < 1) throw new ArgumentOutOfRangeException(nameof(FdQuota), FdQuota, "FdQuota must be at least 1.");
+        if (!Enum.IsDefined(InodeFileHandles)) throw new ArgumentOutOfRangeException(nameof(InodeFileHandles), InodeFileHandles, "Unknown inode file handle mode.");
+        if (InodeFdCacheSize < 1) throw new ArgumentOutOfRangeException(nameof(InodeFdCacheSize), InodeFdCacheSize, "The inode fd cache needs room for at least one descriptor.");
         if (MaxOpenHandles < 1) throw new ArgumentOutOfRangeException(nameof(MaxOpenHandles), MaxOpenHandles, "MaxOpenHandles must be at least 1.");
     }
 }

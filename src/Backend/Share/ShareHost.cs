@@ -82,7 +82,7 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
             try
             {
                 _fileSystem = new PassthroughFileSystem(ToPassthroughOptions(Options));
-                _server = new FuseServer(_fileSystem, new FuseServerOptions());
+                _server = new FuseServer(_fileSystem, new FuseServerOptions(), FuseLogOf(_log, Name));
                 _listener = Options.SocketPath is not null
                     ? VhostUserListener.Create(Options.SocketPath)
                     : VhostUserListener.FromFd(Options.ListenFd!.Value);
@@ -100,6 +100,12 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
         _log.Info($"share '{Name}': serving '{Options.SharedDirectory}' on {SocketPath ?? $"fd {Options.ListenFd}"}");
     }
 
+    /// <summary>Refused FUSE requests go to the rate-limited guest log, internal errors to the error log.</summary>
+    private static FuseLog FuseLogOf(ShareLog log, string name) => new(
+        (opcode, unique, reason) => log.GuestError((name, opcode, unique, reason),
+            static s => $"share '{s.name}': refused {FuseOpcodeNames.Of(s.opcode)} request (unique {s.unique}): {s.reason}"),
+        (opcode, exception) => log.Error($"share '{name}': internal error in {FuseOpcodeNames.Of(opcode)}, answered EIO: {exception}"));
+
     internal static PassthroughOptions ToPassthroughOptions(ShareOptions o) => new()
     {
         SharedDirectory = o.SharedDirectory,
@@ -116,6 +122,7 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
         AllowDirectIo = o.AllowDirectIo,
         XattrMap = o.XattrMap,
         RlimitNofile = o.RlimitNofile,
+        InodeFileHandles = o.InodeFileHandles,
     };
 
     private void ServeConnections()

@@ -89,6 +89,12 @@ public sealed class ShareOptions
     /// </summary>
     public ulong? RlimitNofile { get; init; }
 
+    /// <summary>
+    /// Hold inodes by file handles rather than O_PATH descriptors (--inode-file-handles). Default prefer, as virtiofsd:
+    /// file handles where the daemon has CAP_DAC_READ_SEARCH and the file system makes them.
+    /// </summary>
+    public InodeFileHandles InodeFileHandles { get; init; } = InodeFileHandles.Prefer;
+
     public string DisplayName => Name ?? Tag ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(SharedDirectory));
 
     /// <summary>Checks the options and says what to change; the share calls this before it touches anything.</summary>

@@ -18,7 +18,7 @@ internal sealed unsafe class FuseHarness : IDisposable
     private const byte Sentinel = 0xCC;
     private ulong _unique = 100;
 
-    public FuseHarness(Func<string, PassthroughOptions>? options = null, bool init = true)
+    public FuseHarness(Func<string, PassthroughOptions>? options = null, bool init = true, IFuseLog? log = null)
     {
         Root = Directory.CreateTempSubdirectory("vfs-fuse-").FullName;
         Share = Path.Combine(Root, "share");
@@ -26,7 +26,7 @@ internal sealed unsafe class FuseHarness : IDisposable
         Directory.CreateDirectory(Share);
         Directory.CreateDirectory(Outside);
         FileSystem = new PassthroughFileSystem(options?.Invoke(Share) ?? new PassthroughOptions { SharedDirectory = Share });
-        Server = new FuseServer(FileSystem, new FuseServerOptions());
+        Server = new FuseServer(FileSystem, new FuseServerOptions(), log);
         Worker = new FuseWorker();
         try
         {

@@ -21,7 +21,8 @@ internal sealed class ConfinedShare : IDisposable
 {
     private readonly OutsideWatch _watch;
 
-    public ConfinedShare(bool xattr = false, int requestQueues = 1, TimeSpan? clientTimeout = null, int maxPayload = 1 << 20)
+    public ConfinedShare(bool xattr = false, int requestQueues = 1, TimeSpan? clientTimeout = null, int maxPayload = 1 << 20,
+        VirtioFs.Backend.Passthrough.InodeFileHandles inodeFileHandles = VirtioFs.Backend.Passthrough.InodeFileHandles.Prefer)
     {
         Root = Directory.CreateTempSubdirectory("vfs-hostile-").FullName;
         SharedDir = Directory.CreateDirectory(Path.Combine(Root, "shared")).FullName;
@@ -35,7 +36,7 @@ internal sealed class ConfinedShare : IDisposable
         _watch = new OutsideWatch(Root, "shared", "run");
         ShareLog = new ShareLog((level, line) => { lock (Log) Log.Add($"{level}: {line}"); }, ShareLogLevel.Info);
         Host = new ShareHost(
-            new ShareOptions { SharedDirectory = SharedDir, SocketPath = SocketPath, RequestQueues = requestQueues, Xattr = xattr, Name = "hostile" },
+            new ShareOptions { SharedDirectory = SharedDir, SocketPath = SocketPath, RequestQueues = requestQueues, Xattr = xattr, Name = "hostile", InodeFileHandles = inodeFileHandles },
             ShareLog);
         Host.Start();
         ClientTimeout = clientTimeout ?? TimeSpan.FromSeconds(10);

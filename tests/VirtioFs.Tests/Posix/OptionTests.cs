@@ -37,7 +37,15 @@ public sealed class OptionTests
         Assert.False(share.AnnounceSubmounts);
         Assert.True(share.KillprivV2 && share.AllowDirectIo);
         Assert.Equal(5000ul, share.RlimitNofile);
-        Assert.Single(HostCommandLine.Parse(["--inode-file-handles=prefer"]).Notes);
+        Assert.Equal(InodeFileHandles.Never, share.InodeFileHandles);
+        Assert.Equal(InodeFileHandles.Never, ShareHost.ToPassthroughOptions(share).InodeFileHandles);
+        foreach ((string mode, InodeFileHandles expected) in new[] { ("prefer", InodeFileHandles.Prefer), ("fallback", InodeFileHandles.Prefer), ("mandatory", InodeFileHandles.Mandatory) })
+        {
+            HostCommandLine parsed = HostCommandLine.Parse(["--socket-path=/s", "--shared-dir=/srv", $"--inode-file-handles={mode}"]);
+            Assert.Empty(parsed.Notes);
+            Assert.Equal(expected, parsed.ToShareOptions().InodeFileHandles);
+        }
+        Assert.Equal(InodeFileHandles.Prefer, HostCommandLine.Parse(["--socket-path=/s", "--shared-dir=/srv"]).ToShareOptions().InodeFileHandles);
 
         Assert.Throws<ArgumentException>(() => HostCommandLine.Parse(["--socket-path=/s", "--shared-dir=/x", "--xattrmap=:bogus:all:::"]).ToShareOptions());
         Assert.Throws<ArgumentException>(() => HostCommandLine.Parse(["-o", "timeout=soon"]));
@@ -53,6 +61,7 @@ public sealed class OptionTests
         var fs = new PassthroughOptions { SharedDirectory = "/" };
         Assert.Equal((null, false, false, true, false, null, null),
             (fs.Timeout, fs.PosixLocks, fs.Flock, fs.AnnounceSubmounts, fs.KillprivV2, fs.XattrMap, fs.RlimitNofile));
+        Assert.Equal((InodeFileHandles.Prefer, InodeFileHandles.Prefer), (share.InodeFileHandles, fs.InodeFileHandles));
     }
 
     [Theory]
@@ -150,7 +159,7 @@ public sealed class OptionTests
     [Fact]
     public void FdQuotaAnswersEnfileAndTheShareKeepsServing()
     {
-        using var h = new FuseHarness(share => new PassthroughOptions { SharedDirectory = share, FdQuota = 8 });
+        using var h = new FuseHarness(share => new PassthroughOptions { SharedDirectory = share, FdQuota = 8, InodeFileHandles = InodeFileHandles.Never });
         for (int i = 0; i < 12; i++) File.WriteAllText(Path.Combine(h.Share, $"f{i}"), "x");
         int ok = 0, enfile = 0;
         for (int i = 0; i < 12; i++)
