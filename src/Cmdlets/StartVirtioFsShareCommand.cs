@@ -115,6 +115,14 @@ public sealed class StartVirtioFsShareCommand : PSCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int RlimitNofile { get; set; }
 
+    /// <summary>
+    /// How inodes are held (virtiofsd --inode-file-handles): Prefer (default) keeps a file handle per inode where the
+    /// file system supports it, so a huge tree costs no descriptors; Never holds an O_PATH descriptor per inode;
+    /// Mandatory refuses to start without file handles.
+    /// </summary>
+    [Parameter]
+    public InodeFileHandles InodeFileHandles { get; set; } = InodeFileHandles.Prefer;
+
     /// <summary>End the share when the front-end disconnects, instead of waiting for the next one.</summary>
     [Parameter]
     public SwitchParameter StopOnDisconnect { get; set; }
@@ -205,6 +213,7 @@ public sealed class StartVirtioFsShareCommand : PSCmdlet
             // Not given means "from the cache policy" (null), which no number can say.
             Timeout = MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) ? Timeout : null,
             RlimitNofile = MyInvocation.BoundParameters.ContainsKey(nameof(RlimitNofile)) ? (ulong)RlimitNofile : null,
+            InodeFileHandles = InodeFileHandles,
             Relisten = !StopOnDisconnect,
         };
         try

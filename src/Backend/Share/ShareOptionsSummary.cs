@@ -30,6 +30,7 @@ public static class ShareOptionsSummary
         if (!o.AnnounceSubmounts) parts.Add("no_announce_submounts");
         if (o.KillprivV2) parts.Add("killpriv_v2");
         if (o.RlimitNofile is { } limit) parts.Add("rlimit_nofile=" + limit.ToString(CultureInfo.InvariantCulture));
+        if (o.InodeFileHandles != Passthrough.InodeFileHandles.Prefer) parts.Add("inode_file_handles=" + o.InodeFileHandles.ToString().ToLowerInvariant());
         if (o.AdvertiseConfig) parts.Add("tag=" + o.Tag);
         if (!o.Relisten) parts.Add("stop_on_disconnect");
         return string.Join(", ", parts);
