@@ -54,6 +54,7 @@ internal sealed unsafe class OutsideWatch : IDisposable
     public List<string> TakeEvents()
     {
         var events = new List<string>();
+        var opened = new HashSet<string>(StringComparer.Ordinal);
         byte[] buffer = new byte[64 * 1024];
         fixed (byte* b = buffer)
         {
@@ -77,6 +78,10 @@ internal sealed unsafe class OutsideWatch : IDisposable
                     string dir = _watched.TryGetValue(wd, out string? d) ? d : $"wd {wd}";
                     if (dir == _root && _insideNames.Contains(name)) continue;
                     string where = Path.GetRelativePath(_root, name.Length == 0 ? dir : Path.Combine(dir, name));
+                    if ((mask & HostileLibc.IN_OPEN) != 0) opened.Add(where);
+                    // A directory closed with no open in this window was opened by our own Snapshot (whose events
+                    // were discarded) and closed just after the discard; the open is what shows an access.
+                    if (mask == (HostileLibc.IN_CLOSE_NOWRITE | HostileLibc.IN_ISDIR) && !opened.Contains(where)) continue;
                     events.Add($"{Describe(mask)} {where}");
                 }
             }
