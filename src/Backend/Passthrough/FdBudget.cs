@@ -45,7 +45,18 @@ internal static class FdBudget
     }
 
     /// <summary>True when the guests of all shares together hold the whole process-wide budget.</summary>
-    public static bool Exhausted => Held >= ProcessQuota;
+    public static bool Exhausted
+    {
+        get
+        {
+            int held = Held;
+            if (held < ProcessQuota) return false;
+            // The quota is cached from the limit the last share started with; the process (or a test) may have
+            // changed RLIMIT_NOFILE since. Before refusing, take the limit in force now.
+            Volatile.Write(ref s_processQuota, Quota(FdLimit.Current()));
+            return held >= ProcessQuota;
+        }
+    }
 
     /// <summary>A share starts; <paramref name="limit"/> is RLIMIT_NOFILE after it raised it.</summary>
     public static void Register(PassthroughFileSystem fs, ulong limit)
