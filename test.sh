@@ -40,7 +40,7 @@ run_suite() { # name project
   step "Test suite: $name"
   dotnet test "$project" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS" \
-    --logger "console;verbosity=normal" 2>&1 | tee "$RESULTS/$name.log" | grep -E '^\s+(Passed|Failed|Skipped) |Failed!|Passed!|error' || true
+    --logger "console;verbosity=normal" 2>&1 | tee "$RESULTS/$name.log" | { grep -E '^\s+(Passed|Failed|Skipped) |Failed!|Passed!|error' || true; }
   [ "${PIPESTATUS[0]}" -eq 0 ] && return 0
   mapfile -t failed_tests < <(python3 - "$RESULTS/$name.trx" <<'PY'
 import sys, xml.etree.ElementTree as ET
