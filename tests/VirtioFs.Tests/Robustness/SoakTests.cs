@@ -20,6 +20,8 @@ public sealed class SoakTests(ITestOutputHelper output)
     private const int Queues = 3;
     private const int MaxFileSize = 48 * 1024;
 
+    private const int MaxOperationsPerWorker = 12_000;
+
     private static TimeSpan Duration => TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("VIRTIOFS_SOAK_SECONDS"), out int s) ? s : 8);
 
     [Fact]
@@ -83,7 +85,10 @@ public sealed class SoakTests(ITestOutputHelper output)
                 Expect(client.Mkdir(1, Root, 0x1ED, out _), "mkdir root");
                 Expect(client.LookupPath(Root, out FuseEntry r), "lookup root");
                 Expect(client.Mkdir(r.NodeId, "sub", 0x1ED, out _), "mkdir sub");
-                while (!stop.IsCancellationRequested && Problems.Count == 0)
+                // Bounded by count as well as time: this frontend never sends FORGET, and every unlinked inode it still
+                // knows keeps a descriptor (a handle cannot reopen an unlinked file), so an unbounded fast run would
+                // correctly hit the fd quota (ENFILE). 12,000 operations pin ~1,000 descriptors per worker.
+                while (!stop.IsCancellationRequested && Problems.Count == 0 && Operations < MaxOperationsPerWorker)
                 {
                     Step();
                     Operations++;
