@@ -17,11 +17,12 @@ internal sealed class BenchOptions
     public int PoolThreads { get; private set; } = 4;
     public int VirtiofsdPoolThreads { get; private set; }
     public long? SpinMicros { get; private set; }
+    public int[] Depths { get; private set; } = [1, VirtioFs.Bench.Targets.Target.MaxDepth];
 
     public const string Usage = """
         usage: VirtioFs.Bench [--quick] [--runs N] [--seconds S] [--dir PATH] [--workloads a,b,...]
                               [--no-virtiofsd] [--no-host-process] [--no-memory] [--pool N] [--virtiofsd-pool N]
-                              [--markdown FILE]
+                              [--depths 1,16] [--spin MICROS] [--markdown FILE]
           --quick            about one minute: 3 runs of 0.2 s per row, smaller memory probe
           --runs N           measured runs per row (median reported); default 5
           --seconds S        measured window per run; default 0.5
@@ -31,6 +32,7 @@ internal sealed class BenchOptions
           --pool N           worker threads of our adaptive-pool rows (default 4)
           --virtiofsd-pool N also run virtiofsd --thread-pool-size=N at depth 16 (default: off; QEMU 7.2's virtiofsd
                              on Debian 12 dies of SIGSYS in pool mode: its seccomp filter lacks sched_getaffinity)
+          --depths LIST      queue depths to run (default 1,16)
           --spin MICROS      how long our queue threads wait for the next request before sleeping (default 30, 0: never)
           --markdown FILE    also write the tables as Markdown to FILE
         """;
@@ -60,6 +62,7 @@ internal sealed class BenchOptions
                 case "--no-memory": o.Memory = false; break;
                 case "--pool": o.PoolThreads = int.Parse(Value()); break;
                 case "--virtiofsd-pool": o.VirtiofsdPoolThreads = int.Parse(Value()); break;
+                case "--depths": o.Depths = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(); break;
                 case "--spin": o.SpinMicros = long.Parse(Value()); break;
                 case "--markdown": o.MarkdownPath = Value(); break;
                 case "-h" or "--help": Console.WriteLine(Usage); Environment.Exit(0); break;
@@ -67,6 +70,8 @@ internal sealed class BenchOptions
             }
         }
         if (o.Runs < 1) throw new ArgumentException("--runs must be at least 1");
+        if (o.Depths.Length == 0 || o.Depths.Any(d => d < 1 || d > VirtioFs.Bench.Targets.Target.MaxDepth))
+            throw new ArgumentException($"--depths: each depth must be 1 to {VirtioFs.Bench.Targets.Target.MaxDepth}");
         return o;
     }
 }

@@ -86,7 +86,7 @@ try
     foreach (var w in workloads)
     {
         if (options.Workloads is not null && !options.Workloads.Contains(w.Name)) continue;
-        foreach (int depth in new[] { 1, Target.MaxDepth })
+        foreach (int depth in options.Depths)
         {
             // Which targets run at this depth: the pool and the second queue only matter when there is depth.
             var configs = new List<(Target Target, Row Row)>();

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
   echo "note: not root; /usr/lib/qemu/virtiofsd needs root for its namespace sandbox and may refuse to start" >&2
 fi
-dotnet build src/Host/VirtioFs.Host.csproj -c Release -nologo -v quiet >/dev/null
-dotnet build bench/VirtioFs.Bench.csproj -c Release -nologo -v quiet >/dev/null
+# Quiet builds; a failed one shows its errors and stops here.
+build() { local log; log=$(dotnet build "$1" -c Release -nologo -v quiet 2>&1) || { echo "$log" >&2; exit 1; }; }
+build src/Host/VirtioFs.Host.csproj
+build bench/VirtioFs.Bench.csproj
 exec dotnet bench/bin/Release/net10.0/VirtioFs.Bench.dll "$@"

@@ -19,6 +19,9 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
     private VhostUserListener? _listener;
     private VhostUserConnection? _connection;
     private PassthroughFileSystem? _fileSystem;
+
+    /// <summary>Inodes the guest knows right now, the root included (0 before the share starts); for tests.</summary>
+    internal int InodeCount => _fileSystem?.InodeCount ?? 0;
     private FuseServer? _server;
     private Thread? _thread;
     private int _stopRequested;

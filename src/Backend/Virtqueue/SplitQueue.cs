@@ -405,19 +405,29 @@ public sealed unsafe class SplitQueue
     /// avail->idx after a full fence. True means buffers arrived while notifications were off, and the caller must
     /// process them itself: the driver may have checked our flag before we cleared it and will not kick for them.
     /// </summary>
-    public bool EnableNotifications()
+    public bool EnableNotifications() => EnableNotifications(1);
+
+    /// <summary>
+    /// Like <see cref="EnableNotifications()"/>, but with EVENT_IDX asks for a kick only when the driver makes the
+    /// <paramref name="batch"/>-th new buffer available (avail_event = NextAvail + batch - 1; the spec lets the device
+    /// pick any index). True when at least <paramref name="batch"/> buffers are available already. Without EVENT_IDX
+    /// there is no way to ask for that, and this is <see cref="EnableNotifications()"/>.
+    /// </summary>
+    public bool EnableNotifications(ushort batch)
     {
         byte* used = _used;
         byte* avail = _avail;
         if (used == null) throw new InvalidOperationException(NotAttached);
+        if (batch < 1 || batch > _size) throw new ArgumentOutOfRangeException(nameof(batch), batch, "A batch is 1 to the queue size.");
+        if (!EventIdx) batch = 1;
         if (EventIdx)
-            Volatile.Write(ref *(ushort*)(used + AvailEventOffset(_size)), _nextAvail);
+            Volatile.Write(ref *(ushort*)(used + AvailEventOffset(_size)), unchecked((ushort)(_nextAvail + batch - 1)));
         else
             Volatile.Write(ref *(ushort*)(used + UsedFlagsOffset), (ushort)0);
 
         // Store-load fence, the lost-wakeup guard: our store must be visible before we look at avail->idx again.
         Interlocked.MemoryBarrier();
-        return Volatile.Read(ref *(ushort*)(avail + AvailIdxOffset)) != _nextAvail;
+        return unchecked((ushort)(Volatile.Read(ref *(ushort*)(avail + AvailIdxOffset)) - _nextAvail)) >= batch;   // indices wrap
     }
 
     public override string ToString() => $"SplitQueue({Index}, size {_size}, next avail {_nextAvail}, used {_usedIdx})";

@@ -51,6 +51,31 @@ public sealed class ShareServingTests
     }
 
     [Fact]
+    public void ForgetsStreamingInAreBatchedYetEveryOneIsServedPromptly()
+    {
+        using var share = new RunningShare();
+        File.WriteAllText(Path.Combine(share.SharedDir, "f"), "x");
+        const int count = 2000;
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(0, share.Client.Lookup(1, "f", out FuseEntry entry));
+            share.Client.Forget(entry.NodeId, 1);
+        }
+        // Every chain comes back although most FORGETs asked for no kick, and the inode is gone with the last one.
+        Assert.True(share.Client.WaitForgetsReturned(TimeSpan.FromSeconds(10)), "FORGET chains were not returned");
+        Assert.Equal(count, share.Host.GetQueueStatistics()[0].Operations["Forget"]);
+        Assert.Equal(1, share.Host.InodeCount);
+        // The hiprio queue asked for far fewer kicks than FORGETs (one per batch, plus one per lull).
+        Assert.True(share.Host.GetQueueStatistics()[0].Kicks < count / 4, $"{share.Host.GetQueueStatistics()[0].Kicks} kicks for {count} FORGETs");
+        // A single FORGET after a lull is served without waiting for a batch that never comes.
+        Thread.Sleep(50);
+        Assert.Equal(0, share.Client.Lookup(1, "f", out FuseEntry last));
+        share.Client.Forget(last.NodeId, 1);
+        Assert.True(share.Client.WaitForgetsReturned(TimeSpan.FromSeconds(1)), "a lone FORGET was not returned");
+        Assert.Equal(1, share.Host.InodeCount);
+    }
+
+    [Fact]
     public void AfterAFrontendLeavesTheShareListensAndServesTheNextOne()
     {
         using var share = new RunningShare();

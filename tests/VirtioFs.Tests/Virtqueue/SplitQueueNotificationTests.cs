@@ -133,6 +133,39 @@ public unsafe class SplitQueueNotificationTests : IDisposable
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(65533)]   // avail_event and the count of available buffers wrap past 65535
+    public void EnableNotifications_ForABatchAsksForAKickAtItsLastBuffer(int nextAvail)
+    {
+        SplitQueue queue = _driver.CreateQueue(eventIdx: true, nextAvail: (ushort)nextAvail);
+        _driver.AvailIdx = (ushort)nextAvail;
+        Assert.False(queue.EnableNotifications(batch: 4));
+        Assert.Equal(unchecked((ushort)(nextAvail + 3)), _driver.AvailEvent);   // the 4th new buffer kicks
+        for (int i = 0; i < 3; i++)
+        {
+            _driver.MakeChain(i, (8, true));
+            _driver.Offer((ushort)i);
+            Assert.False(queue.EnableNotifications(batch: 4));                   // fewer than a batch: wait for it
+        }
+        Assert.True(queue.EnableNotifications(batch: 3));                        // a full batch is there already
+        Assert.True(queue.EnableNotifications());
+        Assert.Throws<ArgumentOutOfRangeException>(() => queue.EnableNotifications(batch: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => queue.EnableNotifications(batch: 9));  // more than the ring holds
+    }
+
+    [Fact]
+    public void EnableNotifications_ForABatchWithoutEventIdxIsAPlainEnable()
+    {
+        SplitQueue queue = _driver.CreateQueue();
+        queue.DisableNotifications();
+        _driver.MakeChain(0, (8, true));
+        _driver.Offer(0);
+        Assert.True(queue.EnableNotifications(batch: 4));   // no way to ask for a later kick: one buffer counts
+        Assert.Equal(0, _driver.UsedFlags);
+        Assert.Equal(0, _driver.AvailEvent);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void EnableNotifications_ReportsBuffersThatArrivedWhileDisabled(bool eventIdx)
