@@ -141,10 +141,7 @@ internal unsafe ref struct FuseCall
     public readonly int Ok<T>(in T body) where T : unmanaged
     {
         if (!HasRoom((ulong)sizeof(T))) return Error(FuseErrno.EINVAL);
-        fixed (T* p = &body)
-        {
-            SegmentIo.TryCopyIn(Reply, FuseConstants.OutHeaderSize, new ReadOnlySpan<byte>(p, sizeof(T)));
-        }
+        SegmentIo.TryWrite(Reply, FuseConstants.OutHeaderSize, body);
         return WriteHeader(FuseConstants.OutHeaderSize + sizeof(T), 0);
     }
 

@@ -48,9 +48,14 @@ internal static unsafe class SegmentIo
         return true;
     }
 
-    /// <summary>Writes a value at <paramref name="offset"/>.</summary>
+    /// <summary>Writes a value at <paramref name="offset"/>; one store when one segment has room (a reply's usual case).</summary>
     public static bool TryWrite<T>(ReadOnlySpan<IoSegment> segments, ulong offset, in T value) where T : unmanaged
     {
+        if (segments.Length > 0 && offset <= segments[0].Length && segments[0].Length - offset >= (ulong)sizeof(T))
+        {
+            Unsafe.WriteUnaligned(segments[0].Address + offset, value);
+            return true;
+        }
         fixed (T* p = &value)
         {
             return TryCopyIn(segments, offset, new ReadOnlySpan<byte>(p, sizeof(T)));
