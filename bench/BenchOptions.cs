@@ -26,7 +26,8 @@ internal sealed class BenchOptions
           --quick            about one minute: 3 runs of 0.2 s per row, smaller memory probe
           --runs N           measured runs per row (median reported); default 5
           --seconds S        measured window per run; default 0.5
-          --dir PATH         prepare and share PATH (default: a new temporary directory, deleted afterwards)
+          --dir PATH         prepare and share PATH (default: a new directory in /dev/shm if it is tmpfs, else in
+                             the temporary directory; deleted afterwards)
           --workloads LIST   getattr,lookup,read4k,read1m,write4k,create,readdirplus (default: all)
           --targets LIST     only these rows' targets, by name (e.g. "virtiofsd,ours 1q")
           --pool N           worker threads of our adaptive-pool rows (default 4)

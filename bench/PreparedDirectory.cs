@@ -18,7 +18,7 @@ internal sealed class PreparedDirectory : IDisposable
     public PreparedDirectory(string? root, long bigFileSize, long writeFileSize, int listEntries, int inodeFiles)
     {
         _owned = root is null;
-        Root = root ?? Directory.CreateTempSubdirectory("virtiofs-bench-").FullName;
+        Root = root ?? CreateDefault();
         Directory.CreateDirectory(Root);
         BigFileSize = bigFileSize;
         WriteFileSize = writeFileSize;
@@ -34,6 +34,52 @@ internal sealed class PreparedDirectory : IDisposable
     }
 
     public string Root { get; }
+
+    /// <summary>The file system type the directory lives on (from /proc/self/mounts), for the report.</summary>
+    public string FileSystemType => FileSystemTypeOf(Root);
+
+    /// <summary>
+    /// A new directory in /dev/shm when it is a writable tmpfs, else in the temporary directory. On tmpfs the figures measure the daemons,
+    /// not the disk file system's own quirks (ext4's inode allocator, for one, slows create+unlink loops down by
+    /// several times as it runs, and by different amounts from run to run). --dir measures any other place.
+    /// </summary>
+    private static string CreateDefault()
+    {
+        const string shm = "/dev/shm";
+        try
+        {
+            if (Directory.Exists(shm) && FileSystemTypeOf(shm) == "tmpfs") return CreateUnder(shm);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return CreateUnder(Path.GetTempPath());
+    }
+
+    private static string CreateUnder(string parent)
+    {
+        string path = Path.Combine(parent, $"virtiofs-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static string FileSystemTypeOf(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string best = "", type = "?";
+        foreach (string line in File.ReadLines("/proc/self/mounts"))
+        {
+            string[] f = line.Split(' ');
+            if (f.Length < 3) continue;
+            string mountPoint = f[1].Replace("\\040", " ");
+            bool covers = full == mountPoint || full.StartsWith(mountPoint.TrimEnd('/') + "/", StringComparison.Ordinal);
+            if (covers && mountPoint.Length >= best.Length)
+            {
+                best = mountPoint;
+                type = f[2];
+            }
+        }
+        return type;
+    }
     public long BigFileSize { get; }
     public long WriteFileSize { get; }
     public int ListEntries { get; }

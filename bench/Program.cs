@@ -29,6 +29,7 @@ if (options.Virtiofsd && !haveVirtiofsd) report.Note($"{DaemonProcess.VirtiofsdP
 
 Console.Error.WriteLine("preparing the shared directory ...");
 using var dir = new PreparedDirectory(options.Directory, 256L << 20, 64L << 20, 1000, options.Quick ? 1000 : 4000);
+report.SharedDirectory(dir);
 string sockets = Directory.CreateTempSubdirectory("virtiofs-bench-sock-").FullName;
 var targets = new List<Target>();
 try

@@ -41,9 +41,11 @@ internal sealed class LoadRunner
 
         SleepUntil(measureFrom);
         IReadOnlyList<QueueStatisticsSnapshot>? before = host?.GetQueueStatistics();
+        long[][]? latencyBefore = host is null ? null : RequestQueueLatencies(host);
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         SleepUntil(measureTo);
         long allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
+        long[][]? latencyAfter = host is null ? null : RequestQueueLatencies(host);
         IReadOnlyList<QueueStatisticsSnapshot>? after = host?.GetQueueStatistics();
         foreach (DriverThread w in workers) w.Join();
         foreach (DriverThread w in workers)
@@ -72,7 +74,8 @@ internal sealed class LoadRunner
         double p50 = all.Length == 0 ? 0 : all[(int)(all.Length * 0.50)] * toMicros;
         double p99 = all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))] * toMicros;
 
-        double? daemonKicks = null, daemonNotifications = null, allocPerRequest = null;
+        double? daemonKicks = null, daemonNotifications = null, allocPerRequest = null, daemonP50 = null;
+        if (latencyBefore is not null && latencyAfter is not null) daemonP50 = WindowP50Micros(latencyBefore, latencyAfter);
         if (before is not null && after is not null)
         {
             long served = 0, k = 0, n = 0;
@@ -90,7 +93,27 @@ internal sealed class LoadRunner
             }
         }
         return new RunResult(ops, window.TotalSeconds, bytes, p50, p99, errors, requests, kicks, interrupts,
-            daemonKicks, daemonNotifications, allocPerRequest);
+            daemonKicks, daemonNotifications, allocPerRequest, daemonP50);
+    }
+
+    // The share's own latency histograms of the request queues (hiprio, index 0, carries only FORGETs).
+    private static long[][] RequestQueueLatencies(ShareHost host)
+        => host.LiveStatistics.Skip(1).Select(q => q.Latency.CopyCounts()).ToArray();
+
+    /// <summary>p50 of the time the share spent on each request in the window (decode, syscalls, reply), all request queues.</summary>
+    private static double? WindowP50Micros(long[][] before, long[][] after)
+    {
+        long[] b = new long[before[0].Length], a = new long[after[0].Length];
+        for (int q = 0; q < before.Length; q++)
+        {
+            for (int i = 0; i < b.Length; i++)
+            {
+                b[i] += before[q][i];
+                a[i] += after[q][i];
+            }
+        }
+        long ns = LatencyHistogram.PercentileBetween(b, a, 0.50);
+        return ns == 0 ? null : ns / 1000.0;
     }
 
     private long[] Merge(DriverThread[] workers)

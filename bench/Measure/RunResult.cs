@@ -13,7 +13,8 @@ internal sealed record RunResult(
     long FrontendInterrupts,
     double? DaemonKicksPerRequest,
     double? DaemonNotificationsPerRequest,
-    double? AllocatedBytesPerRequest)
+    double? AllocatedBytesPerRequest,
+    double? DaemonP50Micros)
 {
     public double OpsPerSecond => Ops / Seconds;
     public double MegabytesPerSecond => Bytes / Seconds / 1e6;

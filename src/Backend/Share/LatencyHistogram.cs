@@ -37,19 +37,38 @@ public sealed class LatencyHistogram
     }
 
     /// <summary>The latency at quantile <paramref name="q"/> (0..1) in nanoseconds, 0 when nothing was recorded.</summary>
-    public long Percentile(double q)
+    public long Percentile(double q) => PercentileOf(CopyCounts(), q);
+
+    /// <summary>The bucket counts right now; two copies subtracted give the latencies of a time window.</summary>
+    public long[] CopyCounts()
+    {
+        var copy = new long[_counts.Length];
+        for (int i = 0; i < copy.Length; i++) copy[i] = Volatile.Read(ref _counts[i]);
+        return copy;
+    }
+
+    /// <summary>The latency at quantile <paramref name="q"/> of the requests recorded between two <see cref="CopyCounts"/>.</summary>
+    public static long PercentileBetween(long[] before, long[] after, double q)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(before.Length, after.Length, nameof(before));
+        var window = new long[after.Length];
+        for (int i = 0; i < window.Length; i++) window[i] = Math.Max(0, after[i] - before[i]);
+        return PercentileOf(window, q);
+    }
+
+    private static long PercentileOf(long[] counts, double q)
     {
         long total = 0;
-        for (int i = 0; i < _counts.Length; i++) total += Volatile.Read(ref _counts[i]);
+        foreach (long c in counts) total += c;
         if (total == 0) return 0;
         long rank = Math.Max(1, (long)Math.Ceiling(q * total));
         long seen = 0;
-        for (int i = 0; i < _counts.Length; i++)
+        for (int i = 0; i < counts.Length; i++)
         {
-            seen += Volatile.Read(ref _counts[i]);
+            seen += counts[i];
             if (seen >= rank) return MidpointOf(i);
         }
-        return MidpointOf(_counts.Length - 1);
+        return MidpointOf(counts.Length - 1);
     }
 
     public void Clear() => Array.Clear(_counts);

@@ -240,6 +240,9 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
     /// <summary>Waits until the share has stopped; false on timeout.</summary>
     public bool Wait(TimeSpan timeout) => State == ShareState.NotStarted || _stopped.Wait(timeout);
 
+    /// <summary>The live counters of each queue (hiprio first), for measurements that need more than a snapshot.</summary>
+    internal IReadOnlyList<QueueStatistics> LiveStatistics => _statistics;
+
     public IReadOnlyList<QueueStatisticsSnapshot> GetQueueStatistics()
     {
         var result = new QueueStatisticsSnapshot[_statistics.Length];
