@@ -27,4 +27,17 @@ public sealed class LatencyHistogramTests
         h.Record(long.MaxValue);
         Assert.True(h.Percentile(1.0) > 0);
     }
+
+    [Fact]
+    public void PercentileBetweenTwoCopiesCoversOnlyTheRequestsInBetween()
+    {
+        var h = new LatencyHistogram();
+        for (int i = 0; i < 1000; i++) h.Record(1_000_000);      // 1 ms each, before the window
+        long[] before = h.CopyCounts();
+        for (int i = 0; i < 100; i++) h.Record(2_000);           // 2 µs each, inside it
+        long[] after = h.CopyCounts();
+        Assert.InRange(LatencyHistogram.PercentileBetween(before, after, 0.5), 2_000 * 0.9, 2_000 * 1.1);
+        Assert.InRange(h.Percentile(0.5), 1_000_000 * 0.9, 1_000_000 * 1.1);   // the whole history still says 1 ms
+        Assert.Equal(0, LatencyHistogram.PercentileBetween(after, after, 0.5));  // nothing in an empty window
+    }
 }
