@@ -14,7 +14,7 @@ internal static class PosixSuite
         "mkdir", "chmod", "chown", "link", "mkfifo", "open", "rename", "rmdir", "symlink", "truncate", "ftruncate",
         "unlink", "utimensat", "granular", "xattr_trusted", "xattr_user", "posix_lock", "posix_lock_wait", "flock",
         "fallocate", "fallocate_zero_range", "seek_hole", "copy_range", "tmpfile", "rename2", "setid_write",
-        "cve_2022_0358", "sgid_dir", "umask_user", "special_files", "append_sparse", "hardlinks",
+        "cve_2022_0358", "sgid_dir", "umask_user", "special_files", "append_sparse", "hardlinks", "mmap", "dir_stream",
     ];
 
     /// <summary>Every check the guest reports (init's own around the suite's).</summary>

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -834,6 +835,77 @@ static void check_hardlink_rename_stat(void)
     chmod("i", 0600); show_mode("shared_mode", "f");
 }
 
+/* Shared and private mappings: a shared store reaches the file, a private one never does. */
+static void check_mmap(void)
+{
+    put("f", "0123456789", 0644);
+    int fd = open("f", O_RDWR);
+    char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    say("shared_mapped=%d", p != MAP_FAILED);
+    if (p != MAP_FAILED) {
+        say("first=%c", p[0]);
+        p[1] = 'X';
+        r("msync", msync(p, 4096, MS_SYNC));
+        munmap(p, 4096);
+    }
+    close(fd);
+    show_content("after_shared_store", "f");
+    fd = open("g", O_RDWR | O_CREAT, 0644);
+    r("extend", ftruncate(fd, 8192));
+    char *q = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (q != MAP_FAILED) { memset(q + 4096, 'z', 10); munmap(q, 8192); }
+    close(fd);
+    char buf[16] = { 0 };
+    fd = open("g", O_RDONLY); say("second_page_read=%zd", pread(fd, buf, 10, 4096)); close(fd);
+    say("second_page=%.10s", buf);
+    fd = open("f", O_RDONLY);
+    char *pr = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    say("private_mapped=%d", pr != MAP_FAILED);
+    if (pr != MAP_FAILED) { pr[0] = 'P'; say("private_sees=%c", pr[0]); munmap(pr, 4096); }
+    close(fd);
+    show_content("after_private_store", "f");
+    fd = open("f", O_RDONLY);
+    say("shared_write_on_readonly_fd=%s", mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED ? ename(errno) : "mapped");
+    close(fd);
+}
+
+/* A directory stream: telldir/seekdir come back to the same entries, rewinddir sees a new one, entries removed
+ * while listing do not break the listing (the share keeps its own position per handle). */
+static void check_dir_stream(void)
+{
+    mkdir("d", 0755);
+    for (int i = 0; i < 150; i++) { char n[32]; snprintf(n, sizeof n, "d/entry-with-a-long-name-%03d", i); put(n, "", 0644); }
+    DIR *d = opendir("d");
+    struct dirent *e;
+    for (int i = 0; i < 40; i++) e = readdir(d);
+    long mark = telldir(d);
+    char after[5][256];
+    for (int i = 0; i < 5; i++) { e = readdir(d); snprintf(after[i], sizeof after[i], "%s", e ? e->d_name : "?"); }
+    for (int i = 0; i < 30; i++) readdir(d);
+    seekdir(d, mark);
+    int same = 1;
+    for (int i = 0; i < 5; i++) { e = readdir(d); if (!e || strcmp(e->d_name, after[i]) != 0) same = 0; }
+    say("seek_back_same=%d", same);
+    put("d/new-file", "", 0644);
+    rewinddir(d);
+    int total = 0, sees_new = 0;
+    while ((e = readdir(d)) != NULL) { total++; if (!strcmp(e->d_name, "new-file")) sees_new = 1; }
+    say("after_rewind=%d sees_new=%d", total, sees_new);
+    rewinddir(d);
+    int seen = 0, removed = 0;
+    while ((e = readdir(d)) != NULL) {
+        seen++;
+        if (seen == 20) for (int i = 100; i < 150; i++) { char n[40]; snprintf(n, sizeof n, "d/entry-with-a-long-name-%03d", i); if (unlink(n) == 0) removed++; }
+        if (seen > 1000) break;
+    }
+    say("removed=%d listing_ended=%d", removed, seen <= 1000);
+    closedir(d);
+    d = opendir("d"); total = 0;
+    while ((e = readdir(d)) != NULL) total++;
+    closedir(d);
+    say("after_removal=%d", total);
+}
+
 /* ---- driver ------------------------------------------------------------------------------------------------- */
 
 struct check { const char *name; void (*fn)(void); };
@@ -849,7 +921,7 @@ static const struct check checks[] = {
     { "tmpfile", check_tmpfile }, { "rename2", check_rename2 }, { "setid_write", check_setid_write },
     { "cve_2022_0358", check_cve_2022_0358 }, { "sgid_dir", check_sgid_dir }, { "umask_user", check_umask_user },
     { "special_files", check_special_files }, { "append_sparse", check_append_and_sparse },
-    { "hardlinks", check_hardlink_rename_stat },
+    { "hardlinks", check_hardlink_rename_stat }, { "mmap", check_mmap }, { "dir_stream", check_dir_stream },
 };
 
 int main(int argc, char **argv)
