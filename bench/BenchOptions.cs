@@ -17,12 +17,13 @@ internal sealed class BenchOptions
     public int PoolThreads { get; private set; } = 4;
     public int VirtiofsdPoolThreads { get; private set; }
     public long? SpinMicros { get; private set; }
+    public long DriverSpinMicros { get; private set; }
     public int[] Depths { get; private set; } = [1, VirtioFs.Bench.Targets.Target.MaxDepth];
 
     public const string Usage = """
         usage: VirtioFs.Bench [--quick] [--runs N] [--seconds S] [--dir PATH] [--workloads a,b,...]
                               [--no-virtiofsd] [--no-host-process] [--no-memory] [--pool N] [--virtiofsd-pool N]
-                              [--depths 1,16] [--spin MICROS] [--markdown FILE]
+                              [--depths 1,16] [--spin MICROS] [--driver-spin MICROS] [--markdown FILE]
           --quick            about one minute: 3 runs of 0.2 s per row, smaller memory probe
           --runs N           measured runs per row (median reported); default 5
           --seconds S        measured window per run; default 0.5
@@ -35,6 +36,9 @@ internal sealed class BenchOptions
                              on Debian 12 dies of SIGSYS in pool mode: its seccomp filter lacks sched_getaffinity)
           --depths LIST      queue depths to run (default 1,16)
           --spin MICROS      how long our queue threads wait for the next request before sleeping (default 30, 0: never)
+          --driver-spin MICROS
+                             how long the load driver polls for a reply before sleeping on the interrupt eventfd, as
+                             a vCPU under KVM's halt polling does (default 0: it sleeps at once, the worst case)
           --markdown FILE    also write the tables as Markdown to FILE
         """;
 
@@ -64,6 +68,7 @@ internal sealed class BenchOptions
                 case "--pool": o.PoolThreads = int.Parse(Value()); break;
                 case "--virtiofsd-pool": o.VirtiofsdPoolThreads = int.Parse(Value()); break;
                 case "--depths": o.Depths = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(); break;
+                case "--driver-spin": o.DriverSpinMicros = long.Parse(Value()); break;
                 case "--spin": o.SpinMicros = long.Parse(Value()); break;
                 case "--markdown": o.MarkdownPath = Value(); break;
                 case "-h" or "--help": Console.WriteLine(Usage); Environment.Exit(0); break;

@@ -67,6 +67,7 @@ try
         Console.Error.WriteLine($"starting {t.Name} ...");
         t.Start();
         t.Connect(dir);
+        foreach (var client in t.Clients) client.SpinTicks = options.DriverSpinMicros * Stopwatch.Frequency / 1_000_000;
     }
 
     Console.Error.WriteLine("measuring the syscall floor ...");

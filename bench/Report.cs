@@ -33,6 +33,9 @@ internal sealed class Report(BenchOptions options)
         _head.AppendLine("- virtiofsd: /usr/lib/qemu/virtiofsd -o cache=none -o readdirplus (its default --thread-pool-size is 0); "
             + $"ours: in-process ShareHost, cache=never, spin {VirtioFs.Backend.Share.QueueWorker.SpinMicros} µs before sleeping; "
             + "EVENT_IDX and INDIRECT_DESC negotiated for both");
+        _head.AppendLine(options.DriverSpinMicros > 0
+            ? $"- the load driver polls the used ring for {options.DriverSpinMicros} µs before sleeping on the interrupt eventfd (--driver-spin; as a vCPU under KVM's halt polling)"
+            : "- the load driver sleeps on the interrupt eventfd as soon as it waits for a reply (the worst case for latency; --driver-spin MICROS polls first)");
     }
 
     public void SharedDirectory(PreparedDirectory dir)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers.Binary;
 using VirtioFs.Backend.Interop;
 using VirtioFs.Frontend;
@@ -41,6 +42,9 @@ internal sealed unsafe class PipelinedClient
     public long Interrupts { get; private set; }
     public long Requests { get; private set; }
     public int InFlight { get; private set; }
+
+    /// <summary>How long (Stopwatch ticks) to poll the used ring before sleeping on the call eventfd; 0: sleep at once.</summary>
+    public long SpinTicks { get; set; }
 
     public ulong NextUnique()
     {
@@ -101,6 +105,16 @@ internal sealed unsafe class PipelinedClient
     public void WaitForCompletion(TimeSpan timeout)
     {
         Flush();
+        if (SpinTicks > 0)
+        {
+            // Like a vCPU under KVM's halt polling: look at the used ring for a while before really sleeping.
+            long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+            while (Stopwatch.GetTimestamp() < spinUntil)
+            {
+                if (_queue.DeviceUsedIndex != _queue.LastUsedIndex) return;
+                Thread.SpinWait(8);
+            }
+        }
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
