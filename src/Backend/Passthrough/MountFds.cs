@@ -19,6 +19,11 @@ internal sealed unsafe class MountFds : IDisposable
 
     private readonly record struct Entry(int Fd, int Errno);
 
+    /// <summary>The mount the last call asked for: nearly every lookup is on the share's own mount, so it needs no lock.</summary>
+    private sealed record LastMount(int MountId, Entry Entry);
+
+    private volatile LastMount? _last;
+
     /// <summary>
     /// The descriptor for <paramref name="mountId"/>, registering one on first sight from <paramref name="onMount"/>
     /// (an O_PATH descriptor of a directory on that mount, not taken over; -1 when the inode at hand is not a
@@ -28,9 +33,16 @@ internal sealed unsafe class MountFds : IDisposable
     /// </summary>
     public int Get(int mountId, int onMount, byte[] handle, int procSelfFd)
     {
+        // Entries never change or leave while the share runs (only Dispose clears them), so a remembered one stays right.
+        LastMount? last = _last;
+        if (last is not null && last.MountId == mountId) return last.Entry.Errno == 0 ? last.Entry.Fd : -last.Entry.Errno;
         lock (_mounts)
         {
-            if (_mounts.TryGetValue(mountId, out Entry known)) return known.Errno == 0 ? known.Fd : -known.Errno;
+            if (_mounts.TryGetValue(mountId, out Entry known))
+            {
+                _last = new LastMount(mountId, known);
+                return known.Errno == 0 ? known.Fd : -known.Errno;
+            }
         }
         if (onMount < 0) return -EOPNOTSUPP;
         int fd = ReopenDirectory(onMount, procSelfFd);
@@ -92,6 +104,7 @@ internal sealed unsafe class MountFds : IDisposable
                 if (entry.Fd >= 0) Libc.close(entry.Fd);
             }
             _mounts.Clear();
+            _last = null;
         }
     }
 }
