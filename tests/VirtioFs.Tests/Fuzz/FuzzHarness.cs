@@ -69,6 +69,7 @@ internal sealed class FuzzHarness
             if (_share.Host.InternalErrors != 0) Fail($"the share counted an internal error: {_share.Host.LastInternalError}");
             if (_share.Host.State == ShareState.Failed) Fail($"the share failed: {_share.Host.Failure}");
             if (_round % 256 == 0) EnsureSession();
+            if (_round % 4096 == 0) _share.CollectOutsideEvents();
         }
         EnsureSession();
     }

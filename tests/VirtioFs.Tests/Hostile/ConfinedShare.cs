@@ -77,6 +77,9 @@ internal sealed class ConfinedShare : IDisposable
         }
     }
 
+    /// <summary>Reads the outside watch's events now (long runs: keeps the kernel's inotify queue from overflowing).</summary>
+    public void CollectOutsideEvents() => _watch.Collect();
+
     /// <summary>Re-takes the outside baseline after the test changed something there itself.</summary>
     public void RebaseOutside() => _watch.Rebase();
 
