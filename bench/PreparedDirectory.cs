@@ -18,7 +18,7 @@ internal sealed class PreparedDirectory : IDisposable
     public PreparedDirectory(string? root, long bigFileSize, long writeFileSize, int listEntries, int inodeFiles)
     {
         _owned = root is null;
-        Root = root ?? CreateDefault();
+        Root = root ?? CreateDefault(bigFileSize + writeFileSize + (64L << 20));
         Directory.CreateDirectory(Root);
         BigFileSize = bigFileSize;
         WriteFileSize = writeFileSize;
@@ -39,16 +39,18 @@ internal sealed class PreparedDirectory : IDisposable
     public string FileSystemType => FileSystemTypeOf(Root);
 
     /// <summary>
-    /// A new directory in /dev/shm when it is a writable tmpfs, else in the temporary directory. On tmpfs the figures measure the daemons,
+    /// A new directory in /dev/shm when it is a writable tmpfs with room for the files, else in the temporary directory. On tmpfs the figures measure the daemons,
     /// not the disk file system's own quirks (ext4's inode allocator, for one, slows create+unlink loops down by
     /// several times as it runs, and by different amounts from run to run). --dir measures any other place.
     /// </summary>
-    private static string CreateDefault()
+    private static string CreateDefault(long bytesNeeded)
     {
         const string shm = "/dev/shm";
         try
         {
-            if (Directory.Exists(shm) && FileSystemTypeOf(shm) == "tmpfs") return CreateUnder(shm);
+            // A container's /dev/shm is often 64 MiB: too small for the files, so the temporary directory it is.
+            if (Directory.Exists(shm) && FileSystemTypeOf(shm) == "tmpfs" && new DriveInfo(shm).AvailableFreeSpace >= bytesNeeded)
+                return CreateUnder(shm);
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
