@@ -118,17 +118,13 @@ note "listening on $socket (log: $daemon_log)"
 # --- 5. the guest --------------------------------------------------------------------------------
 section "Booting the guest (QEMU, TCG; about 10-20 s)"
 note "${dim}the guest runs tests/EndToEnd/guest/demo.sh; its console follows${reset}"
-qemu=(qemu-system-x86_64 -accel tcg -smp 2 -m 512M
-    -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem
-    -chardev socket,id=char0,path="$socket"
-    -device vhost-user-fs-pci,chardev=char0,tag=$tag,queue-size=1024
-    -nic none -kernel "$kernel" -initrd "$initrd"
-    -append "console=ttyS0 quiet panic=-1 vfs_tag=$tag vfs_test=demo"
-    -nographic -no-reboot)
+# shellcheck source=scripts/lib/guest-qemu.sh
+. "$repo/scripts/lib/guest-qemu.sh"
+guest_qemu_command "$socket" "$kernel" "$initrd" "$tag" demo
 # stdin from /dev/null: -nographic would otherwise put this terminal in raw mode.
 # The console filter drops firmware chatter and terminal escapes and turns result lines into words.
 rc=0
-timeout 300 "${qemu[@]}" </dev/null 2>&1 |
+timeout 300 "${QEMU_COMMAND[@]}" </dev/null 2>&1 |
     sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\r$//' |
     awk -v green="$green" -v red="$red" -v reset="$reset" '
         /SeaBIOS|iPXE|Booting from|Press Ctrl-B/ || /^[[:space:]]*$/ { next }
