@@ -19,9 +19,6 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
     private VhostUserListener? _listener;
     private VhostUserConnection? _connection;
     private PassthroughFileSystem? _fileSystem;
-
-    /// <summary>Inodes the guest knows right now, the root included (0 before the share starts); for tests.</summary>
-    internal int InodeCount => _fileSystem?.InodeCount ?? 0;
     private FuseServer? _server;
     private Thread? _thread;
     private int _stopRequested;
@@ -239,6 +236,9 @@ public sealed class ShareHost : IDisposable, IRingWorkerFactory
 
     /// <summary>Waits until the share has stopped; false on timeout.</summary>
     public bool Wait(TimeSpan timeout) => State == ShareState.NotStarted || _stopped.Wait(timeout);
+
+    /// <summary>Inodes the guest knows right now, the root included (0 before the share starts); for tests.</summary>
+    internal int InodeCount => _fileSystem?.InodeCount ?? 0;
 
     /// <summary>The live counters of each queue (hiprio first), for measurements that need more than a snapshot.</summary>
     internal IReadOnlyList<QueueStatistics> LiveStatistics => _statistics;
