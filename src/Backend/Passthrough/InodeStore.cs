@@ -161,6 +161,23 @@ internal sealed class InodeStore
         Libc.close(fd);
     }
 
+    /// <summary>
+    /// The cheap half of <see cref="Pin"/>: true when (st_dev, st_ino) needs no descriptor opened for it, because the
+    /// guest does not know it, it already holds one, or its cached descriptor is open right now (which then becomes its
+    /// held one, under this lock, so the cache cannot close it in between). False: the caller opens one for Pin.
+    /// </summary>
+    public bool TryPinWithoutOpening(InodeKey key)
+    {
+        lock (_gate)
+        {
+            if (!_byKey.TryGetValue(key, out Inode? inode) || inode.HoldsFd) return true;
+            if (inode.CurrentFd < 0) return false;
+            inode.Pinned = true;   // the cache lets go of it at its next sweep, without closing
+            _heldFds++;
+            return true;
+        }
+    }
+
     /// <summary>FORGET: a count larger than the lookup count clamps to zero; unknown ids and the root are ignored.</summary>
     public void Forget(ulong nodeId, ulong count)
     {

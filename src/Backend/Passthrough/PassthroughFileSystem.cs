@@ -345,11 +345,17 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private void PinForRemoval(int dirFd, byte* name)
     {
         if (!_fileHandles) return;
+        // By name first: usually the inode is unknown to the guest, already held, or still has its cached descriptor
+        // (a file created and removed soon after), and no descriptor needs opening at all.
+        Libc.statx_t byName;
+        if (Libc.statx(dirFd, name, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &byName) != 0) return;
+        if (((byName.stx_mode & Libc.S_IFMT) != Libc.S_IFDIR && byName.stx_nlink > 1) || OverFdQuota()) return;
+        if (_inodes.TryPinWithoutOpening(KeyOf(byName))) return;
         int fd = Libc.openat(dirFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
         if (fd < 0) return;
-        if (Statx(fd, out Libc.statx_t st) != 0 || ((st.stx_mode & Libc.S_IFMT) != Libc.S_IFDIR && st.stx_nlink > 1) || OverFdQuota())
+        if (Statx(fd, out Libc.statx_t st) != 0 || KeyOf(st) != KeyOf(byName))
         {
-            Libc.close(fd);
+            Libc.close(fd);   // the name changed in between: the guest's removal will answer for itself
             return;
         }
         _inodes.Pin(KeyOf(st), fd);

@@ -155,6 +155,35 @@ public sealed class InodeFileHandleTests
         h.AssertHealthy();
     }
 
+    /// <summary>
+    /// A file removed while its descriptor is still in the cache keeps that very descriptor and
+    /// stays usable after the cache has moved on; names the guest never looked up pin nothing.
+    /// </summary>
+    [Fact]
+    public void AFileRemovedWhileCachedKeepsItsCachedDescriptor()
+    {
+        using FuseHarness h = Harness(cache: 2);
+        (ulong node, ulong fh) = h.CreateOk(1, "fresh");
+        h.Release(node, fh);
+        File.WriteAllText(Path.Combine(h.Share, "unknown"), "u");
+        int fdsBefore = OpenFds();
+        Assert.Equal(0, h.Send(FuseOpcode.Unlink, 1, new ArgsBuilder().Name("fresh")).Errno);
+        Assert.Equal(0, h.Send(FuseOpcode.Unlink, 1, new ArgsBuilder().Name("unknown")).Errno);
+        Assert.Equal(2, h.FileSystem.HeldFdCount);     // the root and "fresh", which kept its cached descriptor
+        Assert.Equal(fdsBefore, OpenFds());            // neither removal left a descriptor behind
+        for (int i = 0; i < 5; i++)
+        {
+            File.WriteAllText(Path.Combine(h.Share, $"churn{i}"), "c");
+            h.LookupId(1, $"churn{i}");                // the two-slot cache moves on
+        }
+        FuseReply attr = h.GetAttr(node);
+        Assert.Equal(0, attr.Errno);
+        Assert.Equal(0u, attr.Read<FuseAttrOut>().Attr.Nlink);
+        Forget(h, node);
+        Assert.Equal(1, h.FileSystem.HeldFdCount);
+        h.AssertHealthy();
+    }
+
     /// <summary>What the host removes behind the guest's back cannot be reopened by its handle: ESTALE, as virtiofsd answers.</summary>
     [Fact]
     public void AFileTheHostRemovedAnswersEstaleOnceItsDescriptorIsEvicted()
