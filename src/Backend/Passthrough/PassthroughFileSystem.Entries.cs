@@ -227,64 +227,24 @@ public sealed unsafe partial class PassthroughFileSystem
 
     public int Symlink(in FuseContext context, ulong parent, FuseName name, ReadOnlySpan<byte> nulTerminatedTarget, out FuseEntryOut entry)
     {
-        entry = default;
-        if (_options.ReadOnly) return EROFS;
-        if (OverFdQuota()) return ENFILE;
-        Inode? dir = Acquire(parent);
-        if (dir is null) return EBADF;
-        try
+        fixed (byte* target = nulTerminatedTarget)
         {
-            // The target is stored, never followed by us: any content is safe.
-            fixed (byte* target = nulTerminatedTarget)
-            fixed (byte* p = name.NulTerminated)
-            {
-                int dirFd = PathFd(dir);
-                if (dirFd < 0) return -dirFd;
-                int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
-                if (errno != 0) return errno;
-                using (caller)
-                {
-                    if (Libc.symlinkat(target, dirFd, p) != 0) return LastErrno;
-                }
-                return FinishCreate(dirFd, p, Libc.S_IFLNK | 0x1FF, out entry);
-            }
-        }
-        finally
-        {
-            dir.Release();
+            return CreateNode(context, parent, name, new SymlinkMaker(target), Libc.S_IFLNK | 0x1FF, out entry);
         }
     }
 
     public int Mknod(in FuseContext context, ulong parent, FuseName name, uint mode, uint rdev, uint umask, out FuseEntryOut entry)
-    {
-        entry = default;
-        if (_options.ReadOnly) return EROFS;
-        if (OverFdQuota()) return ENFILE;
-        Inode? dir = Acquire(parent);
-        if (dir is null) return EBADF;
-        try
-        {
-            fixed (byte* p = name.NulTerminated)
-            {
-                int dirFd = PathFd(dir);
-                if (dirFd < 0) return -dirFd;
-                int errno = CallerIdentity.Assume(_privileged, context, out CallerIdentity caller);
-                if (errno != 0) return errno;
-                using (caller)
-                {
-                    // fuse_mknod_in.rdev is the kernel's new_encode_dev(), which equals glibc's dev_t for majors < 4096.
-                    if (Libc.mknodat(dirFd, p, mode, rdev) != 0) return LastErrno;
-                }
-                return FinishCreate(dirFd, p, mode, out entry);
-            }
-        }
-        finally
-        {
-            dir.Release();
-        }
-    }
+        => CreateNode(context, parent, name, new SpecialFileMaker(mode, rdev), mode, out entry);
 
     public int Mkdir(in FuseContext context, ulong parent, FuseName name, uint mode, uint umask, out FuseEntryOut entry)
+        => CreateNode(context, parent, name, new DirectoryMaker(mode), Libc.S_IFDIR | (mode & 0xFFF), out entry);
+
+    /// <summary>
+    /// SYMLINK, MKNOD, MKDIR: makes <paramref name="name"/> in <paramref name="parent"/> with <paramref name="maker"/>'s
+    /// syscall, as the guest caller, then restores <paramref name="mode"/>'s permission bits and looks the node up.
+    /// </summary>
+    private int CreateNode<TMaker>(in FuseContext context, ulong parent, FuseName name, TMaker maker, uint mode, out FuseEntryOut entry)
+        where TMaker : struct, INodeMaker
     {
         entry = default;
         if (_options.ReadOnly) return EROFS;
@@ -301,9 +261,9 @@ public sealed unsafe partial class PassthroughFileSystem
                 if (errno != 0) return errno;
                 using (caller)
                 {
-                    if (Libc.mkdirat(dirFd, p, mode & 0xFFF) != 0) return LastErrno;
+                    if (maker.Make(dirFd, p) != 0) return LastErrno;
                 }
-                return FinishCreate(dirFd, p, Libc.S_IFDIR | (mode & 0xFFF), out entry);
+                return FinishCreate(dirFd, p, mode, out entry);
             }
         }
         finally
