@@ -410,19 +410,8 @@ internal sealed unsafe class QueueWorker : IRingWorker
     private int Serve(FuseWorker fuse, SegmentList readable, SegmentList writable)
     {
         _stats.BeginRequest();
-        long start = Stopwatch.GetTimestamp();
-        int written;
-        try
-        {
-            written = _server.HandleRequest(fuse, readable, writable);
-        }
-        catch (Exception e)
-        {
-            // A bug of ours, not the guest's fault: answer nothing for this chain, log it, keep serving.
-            _log.Error($"queue {_ring.Index}: request failed with an internal error: {e}");
-            written = 0;
-        }
-        _stats.EndRequest(fuse.LastOpcode, fuse.LastError, fuse.LastDataRead, fuse.LastDataWritten, Stopwatch.GetTimestamp() - start);
+        int written = GuardedRequest.Serve(_server, fuse, readable, writable, _log, _ring.Index, out long elapsed);
+        _stats.EndRequest(fuse.LastOpcode, fuse.LastError, fuse.LastDataRead, fuse.LastDataWritten, elapsed);
         if (_log.IsEnabled(ShareLogLevel.Debug)) LogRequest(fuse.LastOpcode, fuse.LastError, written, readable, writable, pooled: false);
         return written;
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using VirtioFs.Backend.Fuse;
 using VirtioFs.Backend.Interop;
 
@@ -131,20 +130,8 @@ internal sealed class WorkerPool : IDisposable
 
     private void Handle(FuseWorker worker, PooledRequest request)
     {
-        long start = Stopwatch.GetTimestamp();
-        int written;
-        try
-        {
-            written = _server.HandleRequest(worker, request.Readable, request.Writable);
-        }
-        catch (Exception e)
-        {
-            // A bug of ours, not the guest's fault: answer nothing for this chain, log it, keep serving.
-            _log.Error($"queue {_queueIndex}: request failed with an internal error: {e}");
-            written = 0;
-        }
-        request.ElapsedTicks = Stopwatch.GetTimestamp() - start;
-        request.ReplyLength = written;
+        request.ReplyLength = GuardedRequest.Serve(_server, worker, request.Readable, request.Writable, _log, _queueIndex, out long elapsed);
+        request.ElapsedTicks = elapsed;
         request.Opcode = worker.LastOpcode;
         request.Error = worker.LastError;
         request.DataRead = worker.LastDataRead;
