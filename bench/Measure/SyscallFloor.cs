@@ -21,7 +21,7 @@ internal sealed unsafe class SyscallFloor : IDisposable
     private readonly byte* _empty;
     private readonly byte* _dot;
     private readonly Libc.statx_t* _statx;
-    private ulong _random = 12345;
+    private XorShift64 _random = new(12345);
     private long _sequential;
     private long _created;
 
@@ -60,7 +60,7 @@ internal sealed unsafe class SyscallFloor : IDisposable
 
     private void Lookup()
     {
-        WriteName("f", (long)(Next() % (ulong)_dir.ListEntries));
+        WriteName("f", (long)(_random.Next() % (ulong)_dir.ListEntries));
         int fd = Check(Libc.openat(_listDir, _name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0));
         Check(Libc.statx(fd, _empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, _statx));
         Libc.close(fd);
@@ -68,7 +68,7 @@ internal sealed unsafe class SyscallFloor : IDisposable
 
     private void Read4k()
     {
-        long block = (long)(Next() % (ulong)(_dir.BigFileSize / 4096));
+        long block = (long)(_random.Next() % (ulong)(_dir.BigFileSize / 4096));
         CheckLength(Libc.pread(_big, _buffer, 4096, block * 4096), 4096);
     }
 
@@ -80,7 +80,7 @@ internal sealed unsafe class SyscallFloor : IDisposable
 
     private void Write4k()
     {
-        long block = (long)(Next() % (ulong)(_dir.WriteFileSize / 4096));
+        long block = (long)(_random.Next() % (ulong)(_dir.WriteFileSize / 4096));
         CheckLength(Libc.pwrite(_write, _buffer, 4096, block * 4096), 4096);
     }
 
@@ -127,16 +127,6 @@ internal sealed unsafe class SyscallFloor : IDisposable
         samples.Sort();
         double p50 = samples[samples.Count / 2] * 1e6 / Stopwatch.Frequency;
         return new Floor(workload, syscalls, p50, samples.Count / seconds, samples.Count * (double)bytesPerOp / seconds / 1e6);
-    }
-
-    private ulong Next()
-    {
-        ulong x = _random;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        _random = x;
-        return x;
     }
 
     private void WriteName(string prefix, long number)

@@ -1,4 +1,5 @@
 using VirtioFs.Bench.Driver;
+using VirtioFs.Bench.Measure;
 
 namespace VirtioFs.Bench.Workloads;
 
@@ -10,7 +11,7 @@ internal abstract class Workload(SessionSetup setup, int queueIndex)
 {
     protected readonly SessionSetup Setup = setup;
     protected readonly int QueueIndex = queueIndex;
-    private ulong _random = 0x9E3779B97F4A7C15UL ^ (ulong)(queueIndex * 7919 + setup.TargetIndex * 104729);
+    private XorShift64 _random = new(0x9E3779B97F4A7C15UL ^ (ulong)(queueIndex * 7919 + setup.TargetIndex * 104729));
 
     /// <summary>File bytes one operation moves (0 for metadata workloads).</summary>
     public virtual long BytesPerOp => 0;
@@ -22,15 +23,7 @@ internal abstract class Workload(SessionSetup setup, int queueIndex)
     public abstract bool Continue(Op op, PipelinedClient client, int errno, int bodyLength);
 
     /// <summary>xorshift64: a cheap random number per call, different per queue and target.</summary>
-    protected ulong NextRandom()
-    {
-        ulong x = _random;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        _random = x;
-        return x;
-    }
+    protected ulong NextRandom() => _random.Next();
 
     /// <summary>Writes "prefix" + decimal number + NUL into the op's name buffer without allocating.</summary>
     protected static void FormatName(Op op, ReadOnlySpan<byte> prefix, long number)
