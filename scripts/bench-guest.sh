@@ -60,9 +60,10 @@ run_once() {
     wait "$daemon_pid" 2>/dev/null || true
     daemon_pid=
     grep -q "E2E CHECK guestbench PASS" "$console" || { tr -d '\r' <"$console" | grep "E2E" >&2; die "the guest run failed with $daemon"; }
-    tr -d '\r' <"$console" | sed -n 's/.*E2E VALUE gb_\([a-z0-9_]*\) \([0-9]*\).*/\1 \2/p' |
-        while read -r name cs; do echo "$daemon $name $cs"; done >>"$work/results"
-    echo "  round $round, $daemon: $(tr -d '\r' <"$console" | sed -n 's/.*E2E VALUE gb_\([a-z0-9_]*\) \([0-9]*\).*/\1=\2/p' | tr '\n' ' ')(centiseconds)" >&2
+    local values
+    values=$(tr -d '\r' <"$console" | sed -n 's/.*E2E VALUE gb_\([a-z0-9_]*\) \([0-9]*\).*/\1 \2/p')
+    while read -r name cs; do echo "$daemon $name $cs"; done <<<"$values" >>"$work/results"
+    echo "  round $round, $daemon: $(tr ' \n' '= ' <<<"$values")(centiseconds)" >&2
 }
 
 echo "guest-side benchmark: $rounds round(s) per daemon, alternating; QEMU TCG, 2 vCPUs, kernel $(basename "$(dirname "$kernel")")" >&2
