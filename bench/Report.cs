@@ -52,10 +52,12 @@ internal sealed class Report(BenchOptions options)
         sb.AppendLine("An op is one GETATTR; one LOOKUP (+FORGET); one READ/WRITE; CREATE+RELEASE+UNLINK(+FORGET); a full listing of "
             + "1,000 entries (OPENDIR + READDIRPLUS x 4 KiB until empty + RELEASEDIR). Latency: first request sent to last reply reaped. "
             + "ratio: ops/s over virtiofsd's at the same depth. kicks, irqs: per request, as the frontend saw them. "
-            + "dkick, dirq: per request as our share counted them (kicks received, notifications sent). alloc: bytes our share allocated per request.");
+            + "dkick, dirq: per request as our share counted them (kicks received, notifications sent). alloc: bytes our share allocated per request. "
+            + "cpu µs: CPU time (user and kernel) the daemon spent per op (ours: the threads serving the queues; a process: all its threads); "
+            + "drv µs: the same for the load driver's threads, which share the cores with the daemon.");
         sb.AppendLine();
-        sb.AppendLine("| workload | depth | target | ops/s | MB/s | p50 µs | p99 µs | ratio | kicks | irqs | dkick | dirq | alloc B | errors |");
-        sb.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| workload | depth | target | ops/s | MB/s | p50 µs | p99 µs | ratio | cpu µs | drv µs | kicks | irqs | dkick | dirq | alloc B | errors |");
+        sb.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row r in Rows)
         {
             Row? baseline = Rows.FirstOrDefault(b => b.Baseline && b.Workload == r.Workload && b.Depth == r.Depth);
@@ -65,6 +67,7 @@ internal sealed class Report(BenchOptions options)
             double reqs = r.Median(x => x.Requests);
             sb.AppendLine($"| {r.Workload} | {r.Depth} | {r.Target} | {F(ops, "#,0")} | {(mbs > 0 ? F(mbs, "#,0.0") : "")} | "
                 + $"{F(r.Median(x => x.P50Micros), "0.0")} | {F(r.Median(x => x.P99Micros), "0.0")} | {ratio} | "
+                + $"{Opt(r.MedianOrNull(x => x.DaemonCpuMicrosPerOp), "0.00")} | {F(r.Median(x => x.DriverCpuMicrosPerOp), "0.00")} | "
                 + $"{F(r.Median(x => x.Requests == 0 ? 0 : (double)x.FrontendKicks / x.Requests), "0.00")} | "
                 + $"{F(r.Median(x => x.Requests == 0 ? 0 : (double)x.FrontendInterrupts / x.Requests), "0.00")} | "
                 + $"{Opt(r.MedianOrNull(x => x.DaemonKicksPerRequest), "0.00")} | {Opt(r.MedianOrNull(x => x.DaemonNotificationsPerRequest), "0.00")} | "

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VirtioFs.Backend.Interop;
 using VirtioFs.Backend.Share;
 using VirtioFs.Bench.Driver;
 using VirtioFs.Bench.Targets;
@@ -40,6 +41,8 @@ internal sealed class LoadRunner
         foreach (DriverThread w in workers) w.Start();
 
         SleepUntil(measureFrom);
+        int? daemonPid = target.DaemonPid;
+        long daemonCpuBefore = daemonPid is int p0 ? ThreadCpuClock.OfProcess(p0) : 0;
         IReadOnlyList<QueueStatisticsSnapshot>? before = host?.GetQueueStatistics();
         long[][]? latencyBefore = host is null ? null : RequestQueueLatencies(host);
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
@@ -47,15 +50,17 @@ internal sealed class LoadRunner
         long allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
         long[][]? latencyAfter = host is null ? null : RequestQueueLatencies(host);
         IReadOnlyList<QueueStatisticsSnapshot>? after = host?.GetQueueStatistics();
+        long daemonCpuAfter = daemonPid is int p1 ? ThreadCpuClock.OfProcess(p1) : 0;
         foreach (DriverThread w in workers) w.Join();
         foreach (DriverThread w in workers)
         {
             if (w.Failure is not null) throw new InvalidOperationException($"{target.Name}: driver failed: {w.Failure.Message}", w.Failure);
         }
 
-        long ops = 0, bytes = 0, errors = 0, requests = 0, kicks = 0, interrupts = 0, driverAllocated = 0, sampleCount = 0;
+        long ops = 0, bytes = 0, errors = 0, requests = 0, kicks = 0, interrupts = 0, driverAllocated = 0, sampleCount = 0, driverCpu = 0;
         foreach (DriverThread w in workers)
         {
+            driverCpu += w.CpuNanos;
             ops += w.Ops;
             errors += w.Errors;
             requests += w.Requests;
@@ -73,6 +78,20 @@ internal sealed class LoadRunner
         double toMicros = 1e6 / Stopwatch.Frequency;
         double p50 = all.Length == 0 ? 0 : all[(int)(all.Length * 0.50)] * toMicros;
         double p99 = all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))] * toMicros;
+
+        // CPU the daemon spent in the window: our share's serving threads, or every thread of the daemon's process.
+        double? daemonCpuPerOp = null;
+        if (before is not null && after is not null)
+        {
+            TimeSpan cpu = TimeSpan.Zero;
+            for (int i = 0; i < after.Count; i++) cpu += after[i].CpuTime - before[i].CpuTime;
+            if (ops > 0) daemonCpuPerOp = cpu.TotalMicroseconds / ops;
+        }
+        else if (daemonPid is not null && ops > 0)
+        {
+            daemonCpuPerOp = (daemonCpuAfter - daemonCpuBefore) / 1000.0 / ops;
+        }
+        double driverCpuPerOp = ops > 0 ? driverCpu / 1000.0 / ops : 0;
 
         double? daemonKicks = null, daemonNotifications = null, allocPerRequest = null, daemonP50 = null;
         if (latencyBefore is not null && latencyAfter is not null) daemonP50 = WindowP50Micros(latencyBefore, latencyAfter);
@@ -93,7 +112,7 @@ internal sealed class LoadRunner
             }
         }
         return new RunResult(ops, window.TotalSeconds, bytes, p50, p99, errors, requests, kicks, interrupts,
-            daemonKicks, daemonNotifications, allocPerRequest, daemonP50);
+            daemonKicks, daemonNotifications, allocPerRequest, daemonP50, daemonCpuPerOp, driverCpuPerOp);
     }
 
     // The share's own latency histograms of the request queues (hiprio, index 0, carries only FORGETs).
@@ -162,7 +181,7 @@ internal sealed class LoadRunner
         }
 
         public Workload Workload { get; }
-        public long Ops, Errors, Requests, Kicks, Interrupts, Allocated, Samples;
+        public long Ops, Errors, Requests, Kicks, Interrupts, Allocated, Samples, CpuNanos;
         public Exception? Failure;
 
         public void Start() => _thread.Start();
@@ -182,6 +201,8 @@ internal sealed class LoadRunner
 
         private void Drive()
         {
+            int tid = Libc.gettid();
+            long cpuAtStart = 0;
             PipelinedClient c = _client;
             var ops = new Op[_depth];
             for (int i = 0; i < _depth; i++) ops[i] = new Op(c.Slots[i]);
@@ -217,6 +238,7 @@ internal sealed class LoadRunner
                 if (!measuring && t >= _from)
                 {
                     measuring = true;
+                    cpuAtStart = ThreadCpuClock.OfThread(tid);   // reads a file: before the allocation window opens
                     c.CountInterrupts();
                     requestsAtStart = c.Requests;
                     kicksAtStart = c.KicksSent;
@@ -227,6 +249,7 @@ internal sealed class LoadRunner
                 {
                     stopping = true;
                     Allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart;
+                    CpuNanos = ThreadCpuClock.OfThread(tid) - cpuAtStart;
                     c.CountInterrupts();
                     Requests = c.Requests - requestsAtStart;
                     Kicks = c.KicksSent - kicksAtStart;

@@ -14,7 +14,9 @@ internal sealed record RunResult(
     double? DaemonKicksPerRequest,
     double? DaemonNotificationsPerRequest,
     double? AllocatedBytesPerRequest,
-    double? DaemonP50Micros)
+    double? DaemonP50Micros,
+    double? DaemonCpuMicrosPerOp,
+    double DriverCpuMicrosPerOp)
 {
     public double OpsPerSecond => Ops / Seconds;
     public double MegabytesPerSecond => Bytes / Seconds / 1e6;

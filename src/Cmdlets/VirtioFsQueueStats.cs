@@ -16,6 +16,7 @@ public sealed class VirtioFsQueueStats
         BytesReadPerSecond = rates?.BytesReadPerSecond;
         BytesWrittenPerSecond = rates?.BytesWrittenPerSecond;
         ErrorsPerSecond = rates?.ErrorsPerSecond;
+        CpuPercent = rates?.CpuPercent;
         ShareName = share.Name;
         Tag = share.Tag;
         Timestamp = timestamp;
@@ -31,6 +32,7 @@ public sealed class VirtioFsQueueStats
         Notifications = snapshot.Notifications;
         LatencyP50 = snapshot.LatencyP50;
         LatencyP99 = snapshot.LatencyP99;
+        CpuTime = snapshot.CpuTime;
         Operations = snapshot.Operations;
     }
 
@@ -52,6 +54,8 @@ public sealed class VirtioFsQueueStats
     public long Notifications { get; }
     public TimeSpan LatencyP50 { get; }
     public TimeSpan LatencyP99 { get; }
+    /// <summary>CPU time (user and kernel) of the threads serving this queue since the share started.</summary>
+    public TimeSpan CpuTime { get; }
     /// <summary>
     /// What the rates below span: since the previous set of -Watch, or since the share started (the first set, and
     /// without -Watch). Null, like the rates, when no interval could be measured.
@@ -63,6 +67,11 @@ public sealed class VirtioFsQueueStats
     /// <summary>File data written by the guest, bytes per second (the table shows MiB/s).</summary>
     public double? BytesWrittenPerSecond { get; }
     public double? ErrorsPerSecond { get; }
+    /// <summary>
+    /// CPU use of the queue's threads over the rate interval, in percent of one core. Near 100 on a queue without a
+    /// worker pool: that queue is saturated; more request queues (-RequestQueues) spread the load.
+    /// </summary>
+    public double? CpuPercent { get; }
     /// <summary>Requests per FUSE operation ("Lookup", "Read", ...).</summary>
     public IReadOnlyDictionary<string, long> Operations { get; }
 }

@@ -88,6 +88,8 @@ Describe 'Get-VirtioFsQueueStats' -Tag 'CI' {
                 $request.LatencyP99 | Should -BeGreaterThan ([TimeSpan]::Zero)
                 $request.RequestsPerSecond | Should -BeGreaterThan 0
                 $request.ErrorsPerSecond | Should -BeGreaterThan 0
+                $request.CpuTime | Should -BeGreaterThan ([TimeSpan]::Zero)
+                $request.CpuPercent | Should -BeGreaterOrEqual 0
                 $share.ShareState | Should -Be 'Connected'
                 $share.Frontend | Should -Not -BeNullOrEmpty
             }

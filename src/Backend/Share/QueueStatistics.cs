@@ -5,6 +5,8 @@ namespace VirtioFs.Backend.Share;
 /// <summary>
 /// Live counters of one virtqueue. Only the queue's own thread writes them (plain stores: no locks, no atomics on the
 /// hot path); other threads read them at any time through <see cref="Snapshot"/>, which may be one request behind.
+/// CPU time is the scheduler's count for the threads serving the queue (its queue thread and pool threads), read
+/// from /proc when a snapshot is taken, so it costs the hot path nothing.
 /// </summary>
 public sealed class QueueStatistics
 {
@@ -13,6 +15,8 @@ public sealed class QueueStatistics
 
     private readonly long[] _opcodes = new long[OpcodeSlots + 1];
     private long _requests, _errors, _bytesToGuest, _bytesFromGuest, _droppedChains, _notifications, _kicks, _inFlight;
+    private readonly List<int> _servingThreads = [];
+    private long _cpuNanosOfEndedThreads;
 
     public QueueStatistics(int queueIndex)
     {
@@ -46,6 +50,38 @@ public sealed class QueueStatistics
 
     internal void Notified() => _notifications++;
 
+    /// <summary>The calling thread serves this queue from now on: its CPU time counts (call on that thread).</summary>
+    internal void AttachCurrentThread()
+    {
+        int tid = Interop.Libc.gettid();
+        lock (_servingThreads) _servingThreads.Add(tid);
+    }
+
+    /// <summary>The calling thread stops serving this queue: its CPU time so far stays counted.</summary>
+    internal void DetachCurrentThread()
+    {
+        int tid = Interop.Libc.gettid();
+        lock (_servingThreads)
+        {
+            if (!_servingThreads.Remove(tid)) return;
+            _cpuNanosOfEndedThreads += ThreadCpuClock.OfThread(tid);
+        }
+    }
+
+    /// <summary>CPU time of every thread that served or serves this queue (since the share started).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            lock (_servingThreads)
+            {
+                long ns = _cpuNanosOfEndedThreads;
+                foreach (int tid in _servingThreads) ns += ThreadCpuClock.OfThread(tid);
+                return TimeSpan.FromTicks(ns / 100);
+            }
+        }
+    }
+
     public QueueStatisticsSnapshot Snapshot(Func<uint, string> opcodeName)
     {
         var operations = new Dictionary<string, long>();
@@ -67,6 +103,7 @@ public sealed class QueueStatistics
             Volatile.Read(ref _notifications),
             TimeSpan.FromTicks(Latency.Percentile(0.50) / 100),
             TimeSpan.FromTicks(Latency.Percentile(0.99) / 100),
+            CpuTime,
             operations);
     }
 }

@@ -1,6 +1,9 @@
 namespace VirtioFs.Backend.Share;
 
-/// <summary>One queue's counters at one moment. Bytes are file data moved (READ to the guest, WRITE from it).</summary>
+/// <summary>
+/// One queue's counters at one moment. Bytes are file data moved (READ to the guest, WRITE from it). CpuTime is what
+/// the threads serving the queue spent on a CPU (user and kernel), since the share started.
+/// </summary>
 public sealed record QueueStatisticsSnapshot(
     int QueueIndex,
     bool IsHighPriority,
@@ -14,6 +17,7 @@ public sealed record QueueStatisticsSnapshot(
     long Notifications,
     TimeSpan LatencyP50,
     TimeSpan LatencyP99,
+    TimeSpan CpuTime,
     IReadOnlyDictionary<string, long> Operations)
 {
     /// <summary>"hiprio" for queue 0 (FORGET only), "request" for the others.</summary>

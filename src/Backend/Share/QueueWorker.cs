@@ -88,7 +88,7 @@ internal sealed unsafe class QueueWorker : IRingWorker
         {
             // Two requests per thread keeps every thread busy while the queue thread drains completions.
             int slots = Math.Min(ring.Queue.Size, 2 * threadPoolSize);
-            _pool = new WorkerPool(shareName, ring.Index, server, log, threadPoolSize, slots, ring.Queue.Size);
+            _pool = new WorkerPool(shareName, ring.Index, server, log, stats, threadPoolSize, slots, ring.Queue.Size);
         }
         _thread = new Thread(Run) { IsBackground = true, Name = $"virtiofs {shareName} queue {ring.Index}" };
         _thread.Start();
@@ -149,6 +149,7 @@ internal sealed unsafe class QueueWorker : IRingWorker
     private void Run()
     {
         using var fuse = new FuseWorker(dedicatedThread: true) { DeferredReplies = _deferred };
+        _stats.AttachCurrentThread();
         try
         {
             int kick = _ring.Kick!.Value;
@@ -206,6 +207,7 @@ internal sealed unsafe class QueueWorker : IRingWorker
         finally
         {
             DrainPool(fuse);
+            _stats.DetachCurrentThread();
         }
     }
 

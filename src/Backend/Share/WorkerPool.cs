@@ -15,6 +15,7 @@ internal sealed class WorkerPool : IDisposable
 {
     private readonly FuseServer _server;
     private readonly ShareLog _log;
+    private readonly QueueStatistics _stats;
     private readonly int _queueIndex;
     private readonly Thread[] _threads;
     private readonly PooledRequest[] _all;
@@ -30,12 +31,14 @@ internal sealed class WorkerPool : IDisposable
     /// <param name="threads">Pool threads (each with its own FuseWorker).</param>
     /// <param name="slots">Requests that can be in the pool at once; the queue thread serves inline beyond that.</param>
     /// <param name="segmentCapacity">Segments per list: the queue size, the longest chain TryPop accepts.</param>
-    public WorkerPool(string shareName, int queueIndex, FuseServer server, ShareLog log, int threads, int slots, int segmentCapacity)
+    /// <param name="stats">The queue's statistics: the pool threads' CPU time counts as the queue's.</param>
+    public WorkerPool(string shareName, int queueIndex, FuseServer server, ShareLog log, QueueStatistics stats, int threads, int slots, int segmentCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slots);
         _server = server;
         _log = log;
+        _stats = stats;
         _queueIndex = queueIndex;
         _all = new PooledRequest[slots];
         _free = new Stack<PooledRequest>(slots);
@@ -110,6 +113,7 @@ internal sealed class WorkerPool : IDisposable
         // Our own threads: each gets its own umask and drops inherited groups, as the queue threads do. Without a
         // deferred-reply path, a SETLKW on a held lock served here answers EOPNOTSUPP (virtiofsd's answer).
         using var worker = new FuseWorker(dedicatedThread: true);
+        _stats.AttachCurrentThread();
         try
         {
             while (true)
@@ -125,6 +129,10 @@ internal sealed class WorkerPool : IDisposable
         {
             // Nothing may escape a thread of ours; a dead pool thread only costs throughput (the others carry on).
             _log.Error($"queue {_queueIndex}: a worker thread stopped by an internal error: {e}");
+        }
+        finally
+        {
+            _stats.DetachCurrentThread();
         }
     }
 

@@ -15,8 +15,9 @@ public sealed class QueueStatisticsRateTrackerTests
 {
     private static readonly DateTimeOffset T0 = new(2025, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
-    private static QueueStatisticsSnapshot Snapshot(int index, long requests, long read = 0, long written = 0, long errors = 0)
-        => new(index, index == 0, requests, 0, read, written, errors, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero, new Dictionary<string, long>());
+    private static QueueStatisticsSnapshot Snapshot(int index, long requests, long read = 0, long written = 0, long errors = 0, double cpuSeconds = 0)
+        => new(index, index == 0, requests, 0, read, written, errors, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero,
+            TimeSpan.FromSeconds(cpuSeconds), new Dictionary<string, long>());
 
     [Fact]
     public void TheFirstRatesAreAveragesSinceTheCountersWereZero()
@@ -24,8 +25,8 @@ public sealed class QueueStatisticsRateTrackerTests
         var tracker = new QueueStatisticsRateTracker(T0);
         var rates = tracker.Next(new[] { Snapshot(0, 4), Snapshot(1, 100, read: 4 << 20, written: 2 << 20, errors: 10) }, T0.AddSeconds(4));
         Assert.Equal(2, rates.Count);
-        Assert.Equal(new QueueStatisticsRates(TimeSpan.FromSeconds(4), 1, 0, 0, 0), rates[0]);
-        Assert.Equal(new QueueStatisticsRates(TimeSpan.FromSeconds(4), 25, 1 << 20, 512 << 10, 2.5), rates[1]);
+        Assert.Equal(new QueueStatisticsRates(TimeSpan.FromSeconds(4), 1, 0, 0, 0, 0), rates[0]);
+        Assert.Equal(new QueueStatisticsRates(TimeSpan.FromSeconds(4), 25, 1 << 20, 512 << 10, 2.5, 0), rates[1]);
     }
 
     [Fact]
@@ -42,7 +43,21 @@ public sealed class QueueStatisticsRateTrackerTests
 
         // Idle: zero, not null.
         var idle = tracker.Next(new[] { Snapshot(1, 1500, read: 1000 + (3 << 20)) }, T0.AddSeconds(11.5));
-        Assert.Equal(new QueueStatisticsRates(TimeSpan.FromSeconds(1), 0, 0, 0, 0), idle[0]);
+        Assert.Equal(new QueueStatisticsRates(TimeSpan.FromSeconds(1), 0, 0, 0, 0, 0), idle[0]);
+    }
+
+    [Fact]
+    public void CpuPercentIsTheQueueThreadsCpuTimeOverTheIntervalInPercentOfOneCore()
+    {
+        var tracker = new QueueStatisticsRateTracker(T0);
+        tracker.Next(new[] { Snapshot(1, 10, cpuSeconds: 1.0) }, T0.AddSeconds(10));
+        var rates = tracker.Next(new[] { Snapshot(1, 20, cpuSeconds: 1.5) }, T0.AddSeconds(12));
+        Assert.Equal(25, rates[0]!.CpuPercent, precision: 9);     // 0.5 s of CPU in 2 s
+        // A queue with a worker pool can use more than one core.
+        rates = tracker.Next(new[] { Snapshot(1, 30, cpuSeconds: 4.5) }, T0.AddSeconds(13));
+        Assert.Equal(300, rates[0]!.CpuPercent, precision: 9);
+        // CPU time never goes down on the same queue: if it does, these are not the same threads' counts.
+        Assert.Null(tracker.Next(new[] { Snapshot(1, 40, cpuSeconds: 1) }, T0.AddSeconds(14))[0]);
     }
 
     [Fact]
@@ -110,5 +125,31 @@ public sealed class QueueStatisticsRateTrackerTests
         Assert.Equal(0, request.BytesWrittenPerSecond);
         Assert.Equal(0, request.ErrorsPerSecond);
         Assert.Equal(0, rates[0]!.RequestsPerSecond);              // nothing on hiprio
+    }
+
+    [Fact]
+    public void CpuTimeOfARealShareGrowsWithTheWorkItsQueueThreadDoesAndOutlivesTheThread()
+    {
+        using var running = new RunningShare();
+        File.WriteAllBytes(Path.Combine(running.SharedDir, "data.bin"), new byte[1 << 20]);
+        Assert.Equal(0, running.Client.Lookup(1, "data.bin", out FuseEntry entry));
+        Assert.Equal(0, running.Client.Open(entry.NodeId, FuseConstants.O_RDONLY, out FuseOpenOut open));
+        TimeSpan before = running.Host.GetQueueStatistics()[1].CpuTime;
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 2000; i++)
+        {
+            Assert.Equal(0, running.Client.Read(entry.NodeId, open.Fh, (ulong)(i % 16) * (64 << 10), 64 << 10, out _));
+        }
+        wall.Stop();
+        TimeSpan during = running.Host.GetQueueStatistics()[1].CpuTime - before;
+        // 2,000 reads of 64 KiB cost the queue thread real CPU (copying 125 MiB alone takes milliseconds), and one
+        // thread cannot use more CPU than the time that passed.
+        Assert.True(during > TimeSpan.FromMilliseconds(2), $"the queue thread's CPU time grew by {during.TotalMilliseconds:0.###} ms only");
+        Assert.True(during <= wall.Elapsed + TimeSpan.FromMilliseconds(20), $"{during} of CPU in {wall.Elapsed} on one thread");
+
+        TimeSpan last = running.Host.GetQueueStatistics()[1].CpuTime;
+        running.Host.Stop();
+        // The queue thread has ended: its CPU time stays counted.
+        Assert.True(running.Host.GetQueueStatistics()[1].CpuTime >= last);
     }
 }
