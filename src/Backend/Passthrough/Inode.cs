@@ -15,7 +15,7 @@ namespace VirtioFs.Backend.Passthrough;
 /// and a reference count of users, so that a FORGET racing with an operation in flight cannot close the descriptor
 /// under it (the C virtiofsd's use-after-free). The table holds one reference while the node is in it, so a
 /// reference count of 1 with <see cref="InTable"/> means nobody is using the descriptor: only then may the cache
-/// close it (under the store lock, which every new user takes first).
+/// take it away (under the store lock, which every new user takes first) and close it.
 /// </summary>
 internal sealed class Inode
 {
@@ -101,12 +101,12 @@ internal sealed class Inode
         return existing;
     }
 
-    /// <summary>Closes the cached descriptor. Only under the store lock, with no user (see the class comment).</summary>
-    internal void CloseCachedFd()
-    {
-        int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) Libc.close(fd);
-    }
+    /// <summary>
+    /// Takes the cached descriptor away from the inode and returns it (or -1) for the caller to close. Only under the
+    /// store lock, with no user (see the class comment): the next user finds -1 and reopens by handle, so the caller
+    /// may close the returned descriptor after leaving the lock.
+    /// </summary>
+    internal int DetachCachedFd() => Interlocked.Exchange(ref _fd, -1);
 
     /// <summary>References right now (1: only the table). Read under the store lock.</summary>
     internal int References => Volatile.Read(ref _references);

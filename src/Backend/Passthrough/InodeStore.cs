@@ -89,9 +89,15 @@ internal sealed class InodeStore
     public ulong AddLookup(int fd, InodeKey key, uint fileType, ulong mountId, byte[]? fileHandle = null, int mountFd = -1)
     {
         Inode? known;
+        ulong nodeId;
         lock (_gate)
         {
-            if (!_byKey.TryGetValue(key, out known))
+            if (_byKey.TryGetValue(key, out known))
+            {
+                if (known != Root) known.LookupCount++;
+                nodeId = known.NodeId;
+            }
+            else
             {
                 Inode inode = fileHandle is null
                     ? new Inode(_nextId++, fd, key, fileType, mountId)
@@ -100,13 +106,12 @@ internal sealed class InodeStore
                 _byId.Add(inode.NodeId, inode);
                 _byKey.Add(key, inode);
                 if (inode.HoldsFd) _heldFds++;
-                else AddToCache(inode);
-                return inode.NodeId;
+                fd = inode.HoldsFd ? -1 : AddToCache(inode);   // now the descriptor the cache let go of, if any
+                nodeId = inode.NodeId;
             }
-            if (known != Root) known.LookupCount++;
         }
-        Libc.close(fd);
-        return known.NodeId;
+        if (fd >= 0) Libc.close(fd);
+        return nodeId;
     }
 
     /// <summary>Adds one lookup to an inode only if it is already known (used for ".."): never a new node.</summary>
@@ -131,13 +136,15 @@ internal sealed class InodeStore
     /// </summary>
     public int CacheFd(Inode inode, int fd)
     {
+        int used, evicted = -1;
         lock (_gate)
         {
-            int used = inode.InstallFd(fd);
+            used = inode.InstallFd(fd);
             // An inode already forgotten keeps the descriptor until its last user releases it; a pinned one for good.
-            if (inode.InTable && inode.FdIsCached && !inode.InCache) AddToCache(inode);
-            return used;
+            if (inode.InTable && inode.FdIsCached && !inode.InCache) evicted = AddToCache(inode);
         }
+        if (evicted >= 0) Libc.close(evicted);
+        return used;
     }
 
     /// <summary>
@@ -230,19 +237,33 @@ internal sealed class InodeStore
         if (inode.HoldsFd) _heldFds--;
     }
 
-    private void AddToCache(Inode inode)
+    // Returns a descriptor the cache let go of, for the caller to close after leaving the lock (a close under the lock
+    // made every other queue thread wait for it), or -1. Normally one insertion evicts at most one descriptor; when the
+    // cache had grown past its capacity, the further ones are closed here.
+    private int AddToCache(Inode inode)
     {
-        while (_cache.Count >= FdCacheCapacity && EvictOne()) { }
+        int toClose = -1;
+        while (_cache.Count >= FdCacheCapacity)
+        {
+            int evicted = EvictOne();
+            if (evicted == AllInUse) break;
+            if (evicted < 0) continue;
+            if (toClose >= 0) Libc.close(toClose);
+            toClose = evicted;
+        }
         // Every cached inode in use right now (more threads than the capacity): the cache grows for a moment and
         // shrinks again at the next insertions.
         _cache.Add(inode);
         inode.InCache = true;
         inode.RecentlyUsed = false;
+        return toClose;
     }
 
-    // CLOCK: skip (and age) recently used entries, skip entries in use, close the first idle one. Entries that no
-    // longer belong here (forgotten, pinned) just leave. False when every entry is in use.
-    private bool EvictOne()
+    private const int AllInUse = -2;
+
+    // CLOCK: skip (and age) recently used entries, skip entries in use, take the descriptor of the first idle one.
+    // Entries that no longer belong here (forgotten, pinned) just leave (-1). AllInUse when every entry is in use.
+    private int EvictOne()
     {
         for (int steps = 2 * _cache.Count; steps > 0 && _cache.Count > 0; steps--)
         {
@@ -251,7 +272,7 @@ internal sealed class InodeStore
             if (!candidate.InTable || !candidate.FdIsCached)
             {
                 RemoveFromCache(_hand);
-                return true;
+                return -1;
             }
             if (candidate.RecentlyUsed)
             {
@@ -264,11 +285,11 @@ internal sealed class InodeStore
                 _hand++;
                 continue;
             }
-            candidate.CloseCachedFd();
+            int fd = candidate.DetachCachedFd();
             RemoveFromCache(_hand);
-            return true;
+            return fd;
         }
-        return false;
+        return AllInUse;
     }
 
     private void RemoveFromCache(int index)
