@@ -29,7 +29,8 @@ internal sealed class BenchOptions
           --seconds S        measured window per run; default 0.5
           --dir PATH         prepare and share PATH (default: a new directory in /dev/shm if it is tmpfs, else in
                              the temporary directory; deleted afterwards)
-          --workloads LIST   getattr,lookup,read4k,read1m,write4k,create,readdirplus (default: all)
+          --workloads LIST   getattr,lookup,read4k,read1m,write4k,create,readdirplus,relookup
+                             (default: all)
           --targets LIST     only these rows' targets, by name (e.g. "virtiofsd,ours 1q")
           --pool N           worker threads of our adaptive-pool rows (default 4)
           --virtiofsd-pool N also run virtiofsd --thread-pool-size=N at depth 16 (default: off; QEMU 7.2's virtiofsd

@@ -83,6 +83,8 @@ try
         ("write4k", (s, q) => new WriteWorkload(s, q, 4096), false),
         ("create", (s, q) => new CreateWorkload(s, q), false),
         ("readdirplus", (s, q) => new ReaddirPlusWorkload(s, q), false),
+        // Last: its names stay known for the rest of the connection, which would turn later lookups into relookups.
+        ("relookup", (s, q) => new LookupWorkload(s, q, forget: false), false),
     };
     var runner = new LoadRunner(2, 4 << 20);
     foreach (var w in workloads)

@@ -53,6 +53,7 @@ internal sealed unsafe class SyscallFloor : IDisposable
             Loop("write4k", "pwrite 4 KiB, random offset", 4096, each, f.Write4k),
             Loop("create", "openat(O_CREAT|O_EXCL)+close+unlinkat", 0, each, f.Create),
             Loop("readdirplus", "open+getdents64+statx per entry+close", 0, each, f.ReaddirPlus),
+            Loop("relookup", "statx by name", 0, each, f.Relookup),
         ];
     }
 
@@ -64,6 +65,12 @@ internal sealed unsafe class SyscallFloor : IDisposable
         int fd = Check(Libc.openat(_listDir, _name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0));
         Check(Libc.statx(fd, _empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, _statx));
         Libc.close(fd);
+    }
+
+    private void Relookup()
+    {
+        WriteName("f", (long)(_random.Next() % (ulong)_dir.ListEntries));
+        Check(Libc.statx(_listDir, _name, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, _statx));
     }
 
     private void Read4k()

@@ -4,8 +4,13 @@ using VirtioFs.Frontend.Fuse;
 
 namespace VirtioFs.Bench.Workloads;
 
-/// <summary>LOOKUP of a name in the 1,000-entry directory, then FORGET of the returned node on the hiprio queue.</summary>
-internal sealed class LookupWorkload(SessionSetup setup, int queueIndex) : Workload(setup, queueIndex)
+/// <summary>
+/// LOOKUP of a name in the 1,000-entry directory, then FORGET of the returned node on the hiprio queue. Without
+/// <paramref name="forget"/> (the relookup workload) the names stay known, as a guest's dentries do: after the
+/// warm-up every LOOKUP re-validates an inode the daemon already has, which is what a guest sends when an entry's
+/// timeout has run out (always with cache=none/never, after a second with auto).
+/// </summary>
+internal sealed class LookupWorkload(SessionSetup setup, int queueIndex, bool forget = true) : Workload(setup, queueIndex)
 {
     private static readonly byte[] Prefix = "f"u8.ToArray();
 
@@ -21,7 +26,7 @@ internal sealed class LookupWorkload(SessionSetup setup, int queueIndex) : Workl
 
     public override bool Continue(Op op, PipelinedClient client, int errno, int bodyLength)
     {
-        if (errno == 0 && bodyLength >= FuseArgs.EntryOutSize)
+        if (forget && errno == 0 && bodyLength >= FuseArgs.EntryOutSize)
         {
             ulong node = BinaryPrimitives.ReadUInt64LittleEndian(op.Slot.ReplyArgs(8));
             client.Hiprio.Forget(node, 1);

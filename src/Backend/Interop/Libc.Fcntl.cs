@@ -27,7 +27,7 @@ internal static unsafe partial class Libc
 
     internal const int AT_FDCWD = -100;
     internal const int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EACCESS = 0x200;
-    internal const int AT_SYMLINK_FOLLOW = 0x400, AT_EMPTY_PATH = 0x1000;
+    internal const int AT_SYMLINK_FOLLOW = 0x400, AT_NO_AUTOMOUNT = 0x800, AT_EMPTY_PATH = 0x1000;
 
     internal const int F_DUPFD_CLOEXEC = 1030;
 

@@ -42,6 +42,8 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private readonly StrongBox<int> _lockFds = new();
     private readonly MountFds _mounts = new();
     private readonly bool _fileHandles;
+    private RelookupRate _relookups;
+    private long _lookupsAnsweredByName;
     private int _disposed;
 
     public PassthroughFileSystem(PassthroughOptions options)
@@ -263,19 +265,41 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     private int LookupAt(Inode parent, int dirFd, byte* name, out FuseEntryOut entry)
     {
         entry = default;
+        ulong nodeId;
+        Libc.statx_t st;
+        if (_relookups.Likely)
+        {
+            // Re-validation: one statx by name answers for an inode the guest already knows, with no descriptor opened.
+            // The name is one component and the last one is not followed, so this sees what openat(O_PATH|O_NOFOLLOW)
+            // would have opened; a name replaced right after is a lookup that came first.
+            if (Libc.statx(dirFd, name, Libc.AT_SYMLINK_NOFOLLOW | Libc.AT_NO_AUTOMOUNT, Libc.STATX_BASIC_STATS | Libc.STATX_MNT_ID, &st) != 0)
+                return LastErrno;
+            bool known = _inodes.TryAddLookupIfKnown(KeyOf(st), out nodeId);
+            _relookups.Record(known);
+            if (known)
+            {
+                Interlocked.Increment(ref _lookupsAnsweredByName);
+                entry = MakeEntry(nodeId, st, IsSubmountOf(parent, st));
+                return 0;
+            }
+        }
         int fd = Libc.openat(dirFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
         if (fd < 0) return LastErrno;
-        int errno = Statx(fd, out Libc.statx_t st);
+        int errno = Statx(fd, out st);
         if (errno != 0)
         {
             Libc.close(fd);
             return errno;
         }
-        errno = AddLookup(fd, st, keepFd: false, checkQuota: true, out ulong nodeId);
+        errno = AddLookup(fd, st, keepFd: false, checkQuota: true, out nodeId, out bool wasKnown);
         if (errno != 0) return errno;
+        _relookups.Record(wasKnown);
         entry = MakeEntry(nodeId, st, IsSubmountOf(parent, st));
         return 0;
     }
+
+    /// <summary>LOOKUPs answered by one statx by name (see <see cref="RelookupRate"/>); for tests.</summary>
+    internal long LookupsAnsweredByName => Interlocked.Read(ref _lookupsAnsweredByName);
 
     /// <summary>
     /// Records one lookup of the inode behind <paramref name="fd"/> (an O_PATH descriptor we opened under the share,
@@ -286,9 +310,13 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
     /// only inodes the guest already knows, or handle-held ones, may be looked up.
     /// </summary>
     private int AddLookup(int fd, in Libc.statx_t st, bool keepFd, bool checkQuota, out ulong nodeId)
+        => AddLookup(fd, st, keepFd, checkQuota, out nodeId, out _);
+
+    private int AddLookup(int fd, in Libc.statx_t st, bool keepFd, bool checkQuota, out ulong nodeId, out bool wasKnown)
     {
         InodeKey key = KeyOf(st);
-        if (_inodes.TryAddLookupIfKnown(key, out nodeId))
+        wasKnown = _inodes.TryAddLookupIfKnown(key, out nodeId);
+        if (wasKnown)
         {
             Libc.close(fd);
             return 0;
