@@ -8,9 +8,9 @@ namespace VirtioFs.Backend.Passthrough;
 /// <para>
 /// The same lock guards the cache of O_PATH descriptors of inodes held by file handles: at most
 /// <see cref="FdCacheCapacity"/> of them stay open (plus those in use at the moment), chosen by the CLOCK algorithm
-/// (recently used ones get a second chance). A cached descriptor is closed only while its inode is in the table and
-/// nobody but the table holds a reference; a new user must take this lock (<see cref="Acquire"/>) first, so it cannot
-/// pick up a descriptor that is being closed.
+/// (recently used ones get a second chance). A cached descriptor is taken from its inode only while the inode is in
+/// the table and nobody but the table holds a reference, and closed after the lock is left; a new user must take this
+/// lock (<see cref="Acquire"/>) first, so it finds no descriptor and reopens one, and never picks up one being closed.
 /// </para>
 /// </summary>
 internal sealed class InodeStore
