@@ -56,7 +56,8 @@ public sealed class LatencyHistogram
         return PercentileOf(window, q);
     }
 
-    private static long PercentileOf(long[] counts, double q)
+    /// <summary>The latency at quantile <paramref name="q"/> of bucket counts from <see cref="CopyCounts"/>.</summary>
+    internal static long PercentileOf(long[] counts, double q)
     {
         long total = 0;
         foreach (long c in counts) total += c;

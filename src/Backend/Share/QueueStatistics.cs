@@ -90,6 +90,7 @@ public sealed class QueueStatistics
             long count = Volatile.Read(ref _opcodes[i]);
             if (count != 0) operations[i == OpcodeSlots ? "Other" : opcodeName((uint)i)] = count;
         }
+        long[] latencies = Latency.CopyCounts();   // one copy: p50 and p99 of the same moment
         return new QueueStatisticsSnapshot(
             QueueIndex,
             IsHighPriority,
@@ -101,8 +102,8 @@ public sealed class QueueStatistics
             Volatile.Read(ref _droppedChains),
             Volatile.Read(ref _kicks),
             Volatile.Read(ref _notifications),
-            TimeSpan.FromTicks(Latency.Percentile(0.50) / 100),
-            TimeSpan.FromTicks(Latency.Percentile(0.99) / 100),
+            TimeSpan.FromTicks(LatencyHistogram.PercentileOf(latencies, 0.50) / 100),
+            TimeSpan.FromTicks(LatencyHistogram.PercentileOf(latencies, 0.99) / 100),
             CpuTime,
             operations);
     }
