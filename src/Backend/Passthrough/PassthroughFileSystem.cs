@@ -267,7 +267,8 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         entry = default;
         ulong nodeId;
         Libc.statx_t st;
-        if (_relookups.Likely)
+        bool byName = _relookups.Likely;
+        if (byName)
         {
             // Re-validation: one statx by name answers for an inode the guest already knows, with no descriptor opened.
             // The name is one component and the last one is not followed, so this sees what openat(O_PATH|O_NOFOLLOW)
@@ -293,7 +294,7 @@ public sealed unsafe partial class PassthroughFileSystem : IFileSystem, IDisposa
         }
         errno = AddLookup(fd, st, keepFd: false, checkQuota: true, out nodeId, out bool wasKnown);
         if (errno != 0) return errno;
-        _relookups.Record(wasKnown);
+        if (!byName) _relookups.Record(wasKnown);   // a look by name has counted this lookup already
         entry = MakeEntry(nodeId, st, IsSubmountOf(parent, st));
         return 0;
     }
