@@ -3,9 +3,9 @@ using System.Globalization;
 namespace VirtioFs.Backend.Share;
 
 /// <summary>
-/// A share's options in one line, in the C virtiofsd's -o spelling (joined with ", ": an xattrmap may itself hold commas) (the names docs/options.md maps), for a share's
+/// A share's options in one line, in the C virtiofsd's -o spelling (the names docs/options.md maps), for a share's
 /// Format-List view and logs: the cache policy and the queues always, every other option only when it differs from its
-/// default, so the line says what is special about this share.
+/// default, so the line says what is special about this share. Joined with ", ": an xattrmap may itself hold commas.
 /// </summary>
 public static class ShareOptionsSummary
 {
